@@ -1,0 +1,48 @@
+import type { KeyValue } from '../shared/validation.js';
+import type { RunSource, TerminalStatus } from './events.js';
+
+/** What a run command needs to know about another aggregate, looked up by the command handler. */
+export type ExperimentFact = { experimentId: string; status: 'active' | 'deleted' } | null;
+export type ParentRunFact = { runId: string; experimentId: string } | null;
+
+export interface MetricPoint {
+  key: string;
+  value: number;
+  step: number;
+  timestamp: number;
+}
+
+export type StartRun = {
+  type: 'StartRun';
+  data: {
+    runId: string;
+    name: string;
+    tags: KeyValue[];
+    parentRunId: string | null;
+    source: RunSource;
+    environment: Record<string, unknown>;
+    startTime: number;
+    experiment: ExperimentFact;
+    /** Looked up only when parentRunId is set. */
+    parent: ParentRunFact;
+  };
+};
+export type LogParams = { type: 'LogParams'; data: { runId: string; params: KeyValue[] } };
+export type LogMetrics = { type: 'LogMetrics'; data: { runId: string; points: MetricPoint[] } };
+export type SetRunTags = { type: 'SetRunTags'; data: { runId: string; tags: KeyValue[] } };
+export type DeleteRunTag = { type: 'DeleteRunTag'; data: { runId: string; key: string } };
+export type FinishRun = { type: 'FinishRun'; data: { runId: string; status: TerminalStatus; endTime: number } };
+export type DeleteRun = { type: 'DeleteRun'; data: { runId: string; at: number } };
+export type RestoreRun = { type: 'RestoreRun'; data: { runId: string; at: number } };
+export type MoveRun = { type: 'MoveRun'; data: { runId: string; target: ExperimentFact; toExperimentId: string } };
+
+export type RunCommand =
+  | StartRun
+  | LogParams
+  | LogMetrics
+  | SetRunTags
+  | DeleteRunTag
+  | FinishRun
+  | DeleteRun
+  | RestoreRun
+  | MoveRun;

@@ -1,0 +1,250 @@
+import { assertNever, ConcurrencyConflict, IllegalTransition, NotFound, ValidationFailed } from '../errors.js';
+import { validateTags } from '../experiments/decider.js';
+import type { Decider } from '../shared/decider.js';
+import { encodeMetricValue } from '../shared/metric-value.js';
+import {
+  MAX_NAME_LENGTH,
+  MAX_PARAM_VALUE_LENGTH,
+  validateKey,
+  validateText,
+  validateTimestamp,
+  type KeyValue,
+} from '../shared/validation.js';
+import type { ExperimentFact, MetricPoint, RunCommand } from './commands.js';
+import { TERMINAL_STATUSES, type MetricSeriesBatch, type RunEvent, type RunStatus } from './events.js';
+
+export const MAX_ENVIRONMENT_BYTES = 64 * 1024;
+
+export interface Run {
+  runId: string;
+  experimentId: string;
+  status: RunStatus | 'none';
+  deleted: boolean;
+  params: Record<string, string>;
+  tags: Record<string, string>;
+}
+
+export const initialRun = (): Run => ({
+  runId: '',
+  experimentId: '',
+  status: 'none',
+  deleted: false,
+  params: {},
+  tags: {},
+});
+
+function requireRun(run: Run, runId: string): void {
+  if (run.status === 'none') throw new NotFound(`run ${runId} does not exist`, { runId });
+}
+
+function requireActive(run: Run, what: string): void {
+  if (run.deleted) throw new IllegalTransition(`run ${run.runId} is deleted; restore it before ${what}`, { runId: run.runId });
+}
+
+function requireActiveExperiment(exp: ExperimentFact, experimentId: string): void {
+  if (exp === null) throw new NotFound(`experiment ${experimentId} does not exist`, { experimentId });
+  if (exp.status === 'deleted')
+    throw new IllegalTransition(`experiment ${experimentId} is deleted; restore it first`, { experimentId });
+}
+
+const MAX_STEP = Number.MAX_SAFE_INTEGER;
+
+/** Groups points by key, keeping arrival order inside each key; one series per key and batch. */
+export function toSeriesBatches(points: readonly MetricPoint[]): MetricSeriesBatch[] {
+  const byKey = new Map<string, MetricSeriesBatch>();
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
+    let s = byKey.get(p.key);
+    if (!s) {
+      validateKey('metric', p.key);
+      s = { key: p.key, steps: [], values: [], timestamps: [] };
+      byKey.set(p.key, s);
+    }
+    if (typeof p.value !== 'number')
+      throw new ValidationFailed(`metric "${p.key}" point ${i}: value must be a number, NaN or ±Infinity`, { index: i });
+    if (!Number.isInteger(p.step) || Math.abs(p.step) > MAX_STEP)
+      throw new ValidationFailed(`metric "${p.key}" point ${i}: step must be an integer`, { index: i });
+    if (!Number.isInteger(p.timestamp) || p.timestamp < 0)
+      throw new ValidationFailed(`metric "${p.key}" point ${i}: timestamp must be a non-negative integer (ms)`, {
+        index: i,
+      });
+    s.steps.push(p.step);
+    s.values.push(encodeMetricValue(p.value));
+    s.timestamps.push(p.timestamp);
+  }
+  return [...byKey.values()];
+}
+
+function uniqueByKey(kind: string, pairs: readonly KeyValue[]): void {
+  const seen = new Map<string, string>();
+  for (const p of pairs) {
+    const prev = seen.get(p.key);
+    if (prev !== undefined && prev !== p.value)
+      throw new ValidationFailed(`${kind} "${p.key}" is given twice with different values`, { key: p.key });
+    seen.set(p.key, p.value);
+  }
+}
+
+export function decideRun(cmd: RunCommand, run: Run): RunEvent[] {
+  switch (cmd.type) {
+    case 'StartRun': {
+      const d = cmd.data;
+      if (run.status !== 'none') throw new ConcurrencyConflict(`run ${d.runId} already exists`, { runId: d.runId });
+      requireActiveExperiment(d.experiment, d.experiment?.experimentId ?? '?');
+      if (d.parentRunId !== null) {
+        if (d.parent === null) throw new NotFound(`parent run ${d.parentRunId} does not exist`, { runId: d.parentRunId });
+        if (d.parent.experimentId !== d.experiment!.experimentId)
+          throw new ValidationFailed(`parent run ${d.parentRunId} belongs to another experiment`, {
+            field: 'parentRunId',
+          });
+      }
+      const name = d.name === '' ? '' : validateText('run name', d.name, MAX_NAME_LENGTH);
+      if (JSON.stringify(d.environment).length > MAX_ENVIRONMENT_BYTES)
+        throw new ValidationFailed(`run environment is larger than ${MAX_ENVIRONMENT_BYTES} bytes`, {
+          field: 'environment',
+        });
+      const tags = validateTags('tag', d.tags);
+      uniqueByKey('tag', tags);
+      return [
+        {
+          type: 'RunStarted',
+          data: {
+            runId: d.runId,
+            experimentId: d.experiment!.experimentId,
+            name,
+            tags,
+            parentRunId: d.parentRunId,
+            source: d.source,
+            environment: d.environment,
+            startTime: validateTimestamp('startTime', d.startTime),
+          },
+        },
+      ];
+    }
+    case 'LogParams': {
+      requireRun(run, cmd.data.runId);
+      requireActive(run, 'logging params');
+      const params = cmd.data.params.map((p) => ({
+        key: validateKey('param', p.key),
+        value: validateText(`param "${p.key}" value`, p.value, MAX_PARAM_VALUE_LENGTH, { allowEmpty: true }),
+      }));
+      uniqueByKey('param', params);
+      const fresh: KeyValue[] = [];
+      for (const p of params) {
+        const old = run.params[p.key];
+        if (old === undefined) {
+          if (!fresh.some((f) => f.key === p.key)) fresh.push(p);
+        } else if (old !== p.value)
+          // Params describe how a run was made; changing one afterwards would rewrite history.
+          throw new ValidationFailed(
+            `param "${p.key}" is already "${old}" on run ${run.runId}; params are immutable, log a different key or start a new run`,
+            { key: p.key, oldValue: old, newValue: p.value },
+          );
+      }
+      return fresh.length === 0 ? [] : [{ type: 'RunParamsLogged', data: { runId: run.runId, params: fresh } }];
+    }
+    case 'LogMetrics': {
+      requireRun(run, cmd.data.runId);
+      requireActive(run, 'logging metrics');
+      if (cmd.data.points.length === 0) return [];
+      return [{ type: 'RunMetricsLogged', data: { runId: run.runId, series: toSeriesBatches(cmd.data.points) } }];
+    }
+    case 'SetRunTags': {
+      requireRun(run, cmd.data.runId);
+      requireActive(run, 'setting tags');
+      const tags = validateTags('tag', cmd.data.tags);
+      uniqueByKey('tag', tags);
+      const changed = tags.filter((t) => run.tags[t.key] !== t.value);
+      return changed.length === 0 ? [] : [{ type: 'RunTagsSet', data: { runId: run.runId, tags: changed } }];
+    }
+    case 'DeleteRunTag': {
+      requireRun(run, cmd.data.runId);
+      requireActive(run, 'deleting tags');
+      if (!(cmd.data.key in run.tags))
+        throw new NotFound(`run ${run.runId} has no tag "${cmd.data.key}"`, { runId: run.runId, key: cmd.data.key });
+      return [{ type: 'RunTagDeleted', data: { runId: run.runId, key: cmd.data.key } }];
+    }
+    case 'FinishRun': {
+      requireRun(run, cmd.data.runId);
+      const { status } = cmd.data;
+      if (!TERMINAL_STATUSES.includes(status))
+        throw new ValidationFailed(`status must be one of ${TERMINAL_STATUSES.join(', ')}`, { field: 'status' });
+      if (run.status === status) return [];
+      if (run.status !== 'RUNNING')
+        throw new IllegalTransition(`run ${run.runId} already ended as ${run.status}`, { runId: run.runId });
+      return [
+        {
+          type: 'RunFinished',
+          data: { runId: run.runId, status, endTime: validateTimestamp('endTime', cmd.data.endTime) },
+        },
+      ];
+    }
+    case 'DeleteRun':
+      requireRun(run, cmd.data.runId);
+      return run.deleted ? [] : [{ type: 'RunDeleted', data: cmd.data }];
+    case 'RestoreRun':
+      requireRun(run, cmd.data.runId);
+      return run.deleted ? [{ type: 'RunRestored', data: cmd.data }] : [];
+    case 'MoveRun': {
+      requireRun(run, cmd.data.runId);
+      requireActive(run, 'moving it');
+      requireActiveExperiment(cmd.data.target, cmd.data.toExperimentId);
+      if (run.experimentId === cmd.data.toExperimentId) return [];
+      return [
+        {
+          type: 'RunMoved',
+          data: { runId: run.runId, fromExperimentId: run.experimentId, toExperimentId: cmd.data.toExperimentId },
+        },
+      ];
+    }
+    default:
+      return assertNever(cmd);
+  }
+}
+
+export function evolveRun(run: Run, ev: RunEvent): Run {
+  switch (ev.type) {
+    case 'RunStarted':
+      return {
+        runId: ev.data.runId,
+        experimentId: ev.data.experimentId,
+        status: 'RUNNING',
+        deleted: false,
+        params: {},
+        tags: Object.fromEntries(ev.data.tags.map((t) => [t.key, t.value])),
+      };
+    case 'RunParamsLogged': {
+      const params = { ...run.params };
+      for (const p of ev.data.params) params[p.key] = p.value;
+      return { ...run, params };
+    }
+    case 'RunMetricsLogged':
+      // Metric values never constrain a later decision, so the state does not hold them.
+      return run;
+    case 'RunTagsSet': {
+      const tags = { ...run.tags };
+      for (const t of ev.data.tags) tags[t.key] = t.value;
+      return { ...run, tags };
+    }
+    case 'RunTagDeleted': {
+      const { [ev.data.key]: _gone, ...tags } = run.tags;
+      return { ...run, tags };
+    }
+    case 'RunFinished':
+      return { ...run, status: ev.data.status };
+    case 'RunDeleted':
+      return { ...run, deleted: true };
+    case 'RunRestored':
+      return { ...run, deleted: false };
+    case 'RunMoved':
+      return { ...run, experimentId: ev.data.toExperimentId };
+    default:
+      return assertNever(ev);
+  }
+}
+
+export const runDecider: Decider<Run, RunCommand, RunEvent> = {
+  decide: decideRun,
+  evolve: evolveRun,
+  initialState: initialRun,
+};

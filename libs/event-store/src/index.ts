@@ -1,0 +1,6 @@
+export * from './port.js';
+export { canonicalJson } from './canonical-json.js';
+export { chainHash, GENESIS_HASH, type HashedFields } from './hash-chain.js';
+export { handleCommand, loadState, StateCache, type HandleOptions } from './handle-command.js';
+export { createSqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.js';
+export { openSqliteDatabase, type SqliteDatabase } from './sqlite/open-database.js';

@@ -1,0 +1,67 @@
+import type { DomainEvent, RecordedEvent } from '@chronicle/domain';
+
+/**
+ * What an append expects of its stream: the revision of the stream's last event
+ * (0-based), `no_stream` for a stream that must not exist yet, or `any`.
+ */
+export type ExpectedRevision = number | 'no_stream' | 'any';
+
+export interface StreamWrite {
+  stream: string;
+  expectedRevision: ExpectedRevision;
+  events: readonly DomainEvent[];
+}
+
+export interface AppendMetadata {
+  /** Who acted: `user:<name>` or `system:<component>`. Never empty. */
+  actor: string;
+  correlationId?: string;
+  causationId?: string | null;
+  /** Same key again: nothing is appended and the first append's outcome is returned. */
+  idempotencyKey?: string;
+  /** Fingerprint of the request behind the key, so a key reused for another request is refused. */
+  requestHash?: string;
+  /** What the command answered; stored with the key and returned on a retry. */
+  result?: unknown;
+}
+
+export interface AppendResult {
+  /** The stored events, in order (empty when nothing was appended). */
+  events: RecordedEvent[];
+  /** Revision of each written stream after the append. */
+  revisions: Record<string, number>;
+  /** Global position of the last event written, or of the log's head if none were. */
+  lastPosition: number;
+  /** True when an idempotency key matched an earlier append and nothing was written. */
+  replayed: boolean;
+  result: unknown;
+}
+
+export interface ReadStreamResult {
+  events: RecordedEvent[];
+  /** Revision of the stream's last event, -1 if the stream does not exist. */
+  revision: number;
+}
+
+export interface EventStore {
+  /** Appends to one or more streams atomically: all events are written or none. */
+  append(writes: readonly StreamWrite[], meta: AppendMetadata): Promise<AppendResult>;
+  readStream(stream: string, opts?: { fromRevision?: number; limit?: number }): Promise<ReadStreamResult>;
+  /** Events with a position strictly greater than `after`, in order. */
+  readAll(opts: { after: number; limit: number }): Promise<RecordedEvent[]>;
+  /** Position of the last event in the log (0 when empty). */
+  headPosition(): Promise<number>;
+  /** Calls `listener` with the new head after every append that wrote events. */
+  onAppended(listener: (head: number) => void): () => void;
+  close(): Promise<void>;
+}
+
+export function appendToStream(
+  store: EventStore,
+  stream: string,
+  events: readonly DomainEvent[],
+  meta: AppendMetadata & { expectedRevision: ExpectedRevision },
+): Promise<AppendResult> {
+  const { expectedRevision, ...rest } = meta;
+  return store.append([{ stream, expectedRevision, events }], rest);
+}

@@ -1,0 +1,20 @@
+import Database from 'better-sqlite3';
+
+export type SqliteDatabase = Database.Database;
+
+/**
+ * Opens (or creates) a SQLite file the way Chronicle needs it: WAL so readers never block
+ * the writer, synchronous=FULL so an acknowledged commit survives a power cut.
+ */
+export function openSqliteDatabase(path: string): SqliteDatabase {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  // Larger page cache and memory-mapped reads: the read models are queried far more than written.
+  db.pragma('cache_size = -65536');
+  db.pragma('mmap_size = 268435456');
+  db.pragma('temp_store = MEMORY');
+  return db;
+}

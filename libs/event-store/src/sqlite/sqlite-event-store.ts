@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import { ConcurrencyConflict, ValidationFailed, type RecordedEvent } from '@chronicle/domain';
+import { canonicalJson } from '../canonical-json.js';
+import { chainHash, GENESIS_HASH } from '../hash-chain.js';
+import type { AppendMetadata, AppendResult, EventStore, ExpectedRevision, ReadStreamResult, StreamWrite } from '../port.js';
+import { openSqliteDatabase, type SqliteDatabase } from './open-database.js';
+
+export interface SqliteEventStoreOptions {
+  /** A file path, or an already open database shared with the read models. */
+  path?: string;
+  db?: SqliteDatabase;
+  clock?: () => number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  position        INTEGER PRIMARY KEY,
+  id              TEXT NOT NULL UNIQUE,
+  stream          TEXT NOT NULL,
+  revision        INTEGER NOT NULL,
+  type            TEXT NOT NULL,
+  schema_version  INTEGER NOT NULL,
+  recorded_at     INTEGER NOT NULL,
+  actor           TEXT NOT NULL,
+  correlation_id  TEXT NOT NULL,
+  causation_id    TEXT,
+  data            TEXT NOT NULL,
+  hash            TEXT NOT NULL,
+  UNIQUE (stream, revision)
+);
+CREATE TABLE IF NOT EXISTS streams (
+  stream    TEXT PRIMARY KEY,
+  revision  INTEGER NOT NULL,
+  hash      TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idempotency (
+  key             TEXT PRIMARY KEY,
+  request_hash    TEXT,
+  result          TEXT,
+  last_position   INTEGER NOT NULL,
+  recorded_at     INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
+interface EventRow {
+  position: number;
+  id: string;
+  stream: string;
+  revision: number;
+  type: string;
+  schema_version: number;
+  recorded_at: number;
+  actor: string;
+  correlation_id: string;
+  causation_id: string | null;
+  data: string;
+  hash: string;
+}
+
+const toRecorded = (r: EventRow): RecordedEvent => ({
+  id: r.id,
+  type: r.type,
+  schemaVersion: r.schema_version,
+  stream: r.stream,
+  revision: r.revision,
+  position: r.position,
+  recordedAt: r.recorded_at,
+  actor: r.actor,
+  correlationId: r.correlation_id,
+  causationId: r.causation_id,
+  data: JSON.parse(r.data),
+  hash: r.hash,
+});
+
+function expectedToNumber(e: ExpectedRevision): number | null {
+  if (e === 'any') return null;
+  if (e === 'no_stream') return -1;
+  return e;
+}
+
+export function createSqliteEventStore(options: SqliteEventStoreOptions): EventStore & { db: SqliteDatabase } {
+  const db = options.db ?? openSqliteDatabase(options.path ?? ':memory:');
+  const ownsDb = !options.db;
+  const clock = options.clock ?? Date.now;
+  db.exec(SCHEMA);
+
+  const q = {
+    head: db.prepare<[], { p: number | null }>('SELECT max(position) AS p FROM events'),
+    stream: db.prepare<[string], { revision: number; hash: string }>('SELECT revision, hash FROM streams WHERE stream = ?'),
+    upsertStream: db.prepare(
+      'INSERT INTO streams (stream, revision, hash) VALUES (?, ?, ?) ON CONFLICT(stream) DO UPDATE SET revision = excluded.revision, hash = excluded.hash',
+    ),
+    insert: db.prepare(
+      'INSERT INTO events (position, id, stream, revision, type, schema_version, recorded_at, actor, correlation_id, causation_id, data, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)',
+    ),
+    idem: db.prepare<[string], { request_hash: string | null; result: string | null; last_position: number }>(
+      'SELECT request_hash, result, last_position FROM idempotency WHERE key = ?',
+    ),
+    saveIdem: db.prepare(
+      'INSERT INTO idempotency (key, request_hash, result, last_position, recorded_at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    readStream: db.prepare<[string, number, number], EventRow>(
+      'SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
+    ),
+    readAll: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
+  };
+
+  const listeners = new Set<(head: number) => void>();
+
+  function replayOf(key: string, meta: AppendMetadata): AppendResult | null {
+    const prior = q.idem.get(key);
+    if (!prior) return null;
+    if (meta.requestHash !== undefined && prior.request_hash !== null && prior.request_hash !== meta.requestHash)
+      throw new ConcurrencyConflict(
+        `idempotency key "${key}" was already used for a different request; use a new key for a new request`,
+        { idempotencyKey: key },
+      );
+    return {
+      events: [],
+      revisions: {},
+      lastPosition: prior.last_position,
+      replayed: true,
+      result: prior.result === null ? null : JSON.parse(prior.result),
+    };
+  }
+
+  const appendTx = db.transaction((writes: readonly StreamWrite[], meta: AppendMetadata): AppendResult => {
+    if (meta.idempotencyKey !== undefined) {
+      const replay = replayOf(meta.idempotencyKey, meta);
+      if (replay) return replay;
+    }
+    let position = q.head.get()?.p ?? 0;
+    const recordedAt = clock();
+    const correlationId = meta.correlationId ?? randomUUID();
+    const causationId = meta.causationId ?? null;
+    const recorded: RecordedEvent[] = [];
+    const revisions: Record<string, number> = {};
+    for (const w of writes) {
+      const current = q.stream.get(w.stream);
+      let revision = current?.revision ?? -1;
+      let previousHash = current?.hash ?? GENESIS_HASH;
+      const expected = expectedToNumber(w.expectedRevision);
+      if (expected !== null && expected !== revision)
+        throw new ConcurrencyConflict(
+          revision === -1
+            ? `stream ${w.stream} does not exist yet (expected revision ${expected})`
+            : `stream ${w.stream} changed concurrently: it is at revision ${revision}, not ${expected}; reload and retry`,
+          { stream: w.stream, expected, actual: revision },
+        );
+      for (const e of w.events) {
+        revision += 1;
+        position += 1;
+        const env = {
+          id: randomUUID(),
+          stream: w.stream,
+          revision,
+          type: e.type,
+          schemaVersion: (e as { schemaVersion?: number }).schemaVersion ?? 1,
+          recordedAt,
+          actor: meta.actor,
+          correlationId,
+          causationId,
+        };
+        const dataText = canonicalJson(e.data);
+        const hash = chainHash(previousHash, env, dataText);
+        q.insert.run(
+          position,
+          env.id,
+          env.stream,
+          env.revision,
+          env.type,
+          env.schemaVersion,
+          env.recordedAt,
+          env.actor,
+          env.correlationId,
+          env.causationId,
+          dataText,
+          hash,
+        );
+        recorded.push({ ...env, position, data: e.data, hash });
+        previousHash = hash;
+      }
+      if (w.events.length > 0) q.upsertStream.run(w.stream, revision, previousHash);
+      revisions[w.stream] = revision;
+    }
+    if (meta.idempotencyKey !== undefined)
+      q.saveIdem.run(
+        meta.idempotencyKey,
+        meta.requestHash ?? null,
+        meta.result === undefined ? null : JSON.stringify(meta.result),
+        position,
+        recordedAt,
+      );
+    return { events: recorded, revisions, lastPosition: position, replayed: false, result: meta.result ?? null };
+  });
+
+  return {
+    db,
+    async append(writes, meta) {
+      if (!meta.actor) throw new ValidationFailed('every append needs an actor');
+      const result = appendTx.immediate(writes, meta);
+      if (result.events.length > 0) for (const l of listeners) l(result.lastPosition);
+      return result;
+    },
+    async readStream(stream, opts = {}): Promise<ReadStreamResult> {
+      const rows = q.readStream.all(stream, opts.fromRevision ?? 0, opts.limit ?? -1);
+      const revision = q.stream.get(stream)?.revision ?? -1;
+      return { events: rows.map(toRecorded), revision };
+    },
+    async readAll({ after, limit }) {
+      return q.readAll.all(after, limit).map(toRecorded);
+    },
+    async headPosition() {
+      return q.head.get()?.p ?? 0;
+    },
+    onAppended(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      listeners.clear();
+      if (ownsDb && db.open) db.close();
+    },
+  };
+}
