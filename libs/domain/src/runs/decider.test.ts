@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { ConcurrencyConflict, IllegalTransition, NotFound, ValidationFailed } from '../errors.js';
+import type { RunCommand, StartRun } from './commands.js';
+import { decideRun, evolveRun, initialRun } from './decider.js';
+import type { RunEvent } from './events.js';
+
+const given = (...past: RunEvent[]) => ({
+  when: (cmd: RunCommand) => decideRun(cmd, past.reduce(evolveRun, initialRun())),
+});
+
+const startData: StartRun['data'] = {
+  runId: 'r1',
+  name: 'baseline',
+  tags: [{ key: 'team', value: 'vision' }],
+  parentRunId: null,
+  source: { gitCommit: 'abc123', entryPoint: 'train.py' },
+  environment: { python: '3.11' },
+  startTime: 1000,
+  experiment: { experimentId: 'e1', status: 'active' },
+  parent: null,
+};
+const start: RunCommand = { type: 'StartRun', data: startData };
+const started = given().when(start)[0]!;
+const paramsLogged: RunEvent = { type: 'RunParamsLogged', data: { runId: 'r1', params: [{ key: 'lr', value: '0.1' }] } };
+const finished: RunEvent = { type: 'RunFinished', data: { runId: 'r1', status: 'FINISHED', endTime: 2000 } };
+const deleted: RunEvent = { type: 'RunDeleted', data: { runId: 'r1', at: 3000 } };
+
+describe('starting a run', () => {
+  it('records the run with its experiment, source and environment', () => {
+    expect(started).toEqual({
+      type: 'RunStarted',
+      data: {
+        runId: 'r1',
+        experimentId: 'e1',
+        name: 'baseline',
+        tags: [{ key: 'team', value: 'vision' }],
+        parentRunId: null,
+        source: { gitCommit: 'abc123', entryPoint: 'train.py' },
+        environment: { python: '3.11' },
+        startTime: 1000,
+      },
+    });
+  });
+  it('refuses to start a run twice', () => expect(() => given(started).when(start)).toThrow(ConcurrencyConflict));
+  it('refuses a missing experiment', () =>
+    expect(() => given().when({ type: 'StartRun', data: { ...startData, experiment: null } })).toThrow(NotFound));
+  it('refuses a deleted experiment', () =>
+    expect(() =>
+      given().when({ type: 'StartRun', data: { ...startData, experiment: { experimentId: 'e1', status: 'deleted' } } }),
+    ).toThrow(IllegalTransition));
+  it('nests under a parent of the same experiment only', () => {
+    const nested = { ...startData, parentRunId: 'p1', parent: { runId: 'p1', experimentId: 'e1' } };
+    expect(given().when({ type: 'StartRun', data: nested })[0]!.data).toMatchObject({ parentRunId: 'p1' });
+    expect(() => given().when({ type: 'StartRun', data: { ...nested, parent: null } })).toThrow(NotFound);
+    expect(() =>
+      given().when({ type: 'StartRun', data: { ...nested, parent: { runId: 'p1', experimentId: 'e2' } } }),
+    ).toThrow(ValidationFailed);
+  });
+  it('refuses invalid tag keys', () =>
+    expect(() =>
+      given().when({ type: 'StartRun', data: { ...startData, tags: [{ key: 'bad\u0000key', value: '' }] } }),
+    ).toThrow(/may only contain/));
+});
+
+describe('params are immutable', () => {
+  const log = (key: string, value: string): RunCommand => ({ type: 'LogParams', data: { runId: 'r1', params: [{ key, value }] } });
+  it('logs a new param', () =>
+    expect(given(started).when(log('lr', '0.1'))).toEqual([paramsLogged]));
+  it('accepts the same value again and records nothing', () =>
+    expect(given(started, paramsLogged).when(log('lr', '0.1'))).toEqual([]));
+  it('refuses a different value, naming both', () =>
+    expect(() => given(started, paramsLogged).when(log('lr', '0.2'))).toThrow(/"lr" is already "0.1"/));
+  it('refuses one key twice with different values in one batch', () =>
+    expect(() =>
+      given(started).when({
+        type: 'LogParams',
+        data: { runId: 'r1', params: [{ key: 'a', value: '1' }, { key: 'a', value: '2' }] },
+      }),
+    ).toThrow(ValidationFailed));
+  it('refuses params on a run that does not exist', () => expect(() => given().when(log('a', '1'))).toThrow(NotFound));
+  it('refuses params on a deleted run', () =>
+    expect(() => given(started, deleted).when(log('a', '1'))).toThrow(IllegalTransition));
+});
+
+describe('metrics', () => {
+  const logMetrics = (points: { key: string; value: number; step: number; timestamp: number }[]): RunCommand => ({
+    type: 'LogMetrics',
+    data: { runId: 'r1', points },
+  });
+  it('groups a batch by key, keeping NaN and infinities', () => {
+    const [ev] = given(started).when(
+      logMetrics([
+        { key: 'loss', value: 0.5, step: 0, timestamp: 10 },
+        { key: 'acc', value: Number.NaN, step: 0, timestamp: 10 },
+        { key: 'loss', value: Number.POSITIVE_INFINITY, step: 1, timestamp: 11 },
+        { key: 'loss', value: Number.NEGATIVE_INFINITY, step: 2, timestamp: 12 },
+      ]),
+    );
+    expect(ev).toEqual({
+      type: 'RunMetricsLogged',
+      data: {
+        runId: 'r1',
+        series: [
+          { key: 'loss', steps: [0, 1, 2], values: [0.5, 'Infinity', '-Infinity'], timestamps: [10, 11, 12] },
+          { key: 'acc', steps: [0], values: ['NaN'], timestamps: [10] },
+        ],
+      },
+    });
+  });
+  it('may log to a finished run, as MLflow allows', () =>
+    expect(given(started, finished).when(logMetrics([{ key: 'a', value: 1, step: 0, timestamp: 1 }]))).toHaveLength(1));
+  it('refuses a fractional step with the offending index', () =>
+    expect(() =>
+      given(started).when(
+        logMetrics([
+          { key: 'a', value: 1, step: 0, timestamp: 1 },
+          { key: 'a', value: 1, step: 0.5, timestamp: 1 },
+        ]),
+      ),
+    ).toThrow(/point 1: step must be an integer/));
+  it('records nothing for an empty batch', () => expect(given(started).when(logMetrics([]))).toEqual([]));
+});
+
+describe('tags', () => {
+  it('sets only tags that change', () => {
+    const cmd: RunCommand = {
+      type: 'SetRunTags',
+      data: { runId: 'r1', tags: [{ key: 'team', value: 'vision' }, { key: 'stage', value: 'dev' }] },
+    };
+    expect(given(started).when(cmd)).toEqual([{ type: 'RunTagsSet', data: { runId: 'r1', tags: [{ key: 'stage', value: 'dev' }] } }]);
+  });
+  it('deletes an existing tag and refuses a missing one', () => {
+    expect(given(started).when({ type: 'DeleteRunTag', data: { runId: 'r1', key: 'team' } })).toHaveLength(1);
+    const gone: RunEvent = { type: 'RunTagDeleted', data: { runId: 'r1', key: 'team' } };
+    expect(() => given(started, gone).when({ type: 'DeleteRunTag', data: { runId: 'r1', key: 'team' } })).toThrow(NotFound);
+  });
+});
+
+describe('finishing', () => {
+  const finish = (status: 'FINISHED' | 'FAILED' | 'KILLED'): RunCommand => ({
+    type: 'FinishRun',
+    data: { runId: 'r1', status, endTime: 2000 },
+  });
+  it('ends a running run', () => expect(given(started).when(finish('FINISHED'))).toEqual([finished]));
+  it('treats the same end again as done', () => expect(given(started, finished).when(finish('FINISHED'))).toEqual([]));
+  it('refuses to end an ended run differently', () =>
+    expect(() => given(started, finished).when(finish('FAILED'))).toThrow(IllegalTransition));
+  it('refuses a status that is not terminal', () =>
+    expect(() => given(started).when({ type: 'FinishRun', data: { runId: 'r1', status: 'RUNNING' as never, endTime: 1 } })).toThrow(
+      ValidationFailed,
+    ));
+});
+
+describe('delete, restore, move', () => {
+  it('soft-deletes and restores; repeats are no-ops', () => {
+    expect(given(started).when({ type: 'DeleteRun', data: { runId: 'r1', at: 3000 } })).toEqual([deleted]);
+    expect(given(started, deleted).when({ type: 'DeleteRun', data: { runId: 'r1', at: 3001 } })).toEqual([]);
+    expect(given(started, deleted).when({ type: 'RestoreRun', data: { runId: 'r1', at: 4000 } })).toEqual([
+      { type: 'RunRestored', data: { runId: 'r1', at: 4000 } },
+    ]);
+    expect(given(started).when({ type: 'RestoreRun', data: { runId: 'r1', at: 4000 } })).toEqual([]);
+  });
+  it('moves to another active experiment', () => {
+    const move = (target: { experimentId: string; status: 'active' | 'deleted' } | null): RunCommand => ({
+      type: 'MoveRun',
+      data: { runId: 'r1', toExperimentId: 'e2', target },
+    });
+    expect(given(started).when(move({ experimentId: 'e2', status: 'active' }))).toEqual([
+      { type: 'RunMoved', data: { runId: 'r1', fromExperimentId: 'e1', toExperimentId: 'e2' } },
+    ]);
+    expect(() => given(started).when(move(null))).toThrow(NotFound);
+    expect(() => given(started).when(move({ experimentId: 'e2', status: 'deleted' }))).toThrow(IllegalTransition);
+    expect(() => given(started, deleted).when(move({ experimentId: 'e2', status: 'active' }))).toThrow(IllegalTransition);
+  });
+});

@@ -1,0 +1,159 @@
+import { ConcurrencyConflict, type DomainEvent } from '@chronicle/domain';
+import { describe, expect, it } from 'vitest';
+import { appendToStream, type EventStore } from '../port.js';
+
+const ev = (type: string, n: number): DomainEvent => ({ type, data: { n } });
+const meta = { actor: 'user:contract' };
+
+/**
+ * The behaviour every EventStore adapter owes its callers. Each adapter's test file calls
+ * this with a factory that opens a fresh, empty store.
+ */
+export function eventStoreContract(name: string, open: () => Promise<EventStore>): void {
+  describe(`${name} honours the EventStore port`, () => {
+    it('appends to a new stream and reads it back with the full envelope', async () => {
+      const store = await open();
+      const res = await appendToStream(store, 'run-1', [ev('RunStarted', 1), ev('RunFinished', 2)], {
+        ...meta,
+        expectedRevision: 'no_stream',
+        correlationId: 'corr-1',
+        causationId: 'cause-1',
+      });
+      expect(res.revisions['run-1']).toBe(1);
+      const { events, revision } = await store.readStream('run-1');
+      expect(revision).toBe(1);
+      expect(events.map((e) => [e.type, e.revision, e.data])).toEqual([
+        ['RunStarted', 0, { n: 1 }],
+        ['RunFinished', 1, { n: 2 }],
+      ]);
+      const [first] = events;
+      expect(first).toMatchObject({
+        stream: 'run-1',
+        schemaVersion: 1,
+        actor: 'user:contract',
+        correlationId: 'corr-1',
+        causationId: 'cause-1',
+      });
+      expect(first!.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(first!.hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(first!.recordedAt).toBeGreaterThan(0);
+      expect(events[1]!.position).toBe(first!.position + 1);
+      await store.close();
+    });
+
+    it('rejects an append at a stale revision and writes nothing', async () => {
+      const store = await open();
+      await appendToStream(store, 'run-1', [ev('A', 1)], { ...meta, expectedRevision: 'no_stream' });
+      await appendToStream(store, 'run-1', [ev('B', 2)], { ...meta, expectedRevision: 0 });
+      await expect(
+        appendToStream(store, 'run-1', [ev('C', 3)], { ...meta, expectedRevision: 0 }),
+      ).rejects.toBeInstanceOf(ConcurrencyConflict);
+      await expect(
+        appendToStream(store, 'run-1', [ev('C', 3)], { ...meta, expectedRevision: 'no_stream' }),
+      ).rejects.toBeInstanceOf(ConcurrencyConflict);
+      expect((await store.readStream('run-1')).events.map((e) => e.type)).toEqual(['A', 'B']);
+      await store.close();
+    });
+
+    it('lets exactly one of two racing writers win', async () => {
+      const store = await open();
+      await appendToStream(store, 's', [ev('A', 0)], { ...meta, expectedRevision: 'no_stream' });
+      const outcomes = await Promise.allSettled([
+        appendToStream(store, 's', [ev('B', 1)], { ...meta, expectedRevision: 0 }),
+        appendToStream(store, 's', [ev('C', 2)], { ...meta, expectedRevision: 0 }),
+      ]);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const rejected = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+      expect(rejected.reason).toBeInstanceOf(ConcurrencyConflict);
+      expect((await store.readStream('s')).revision).toBe(1);
+      await store.close();
+    });
+
+    it('appends to several streams atomically', async () => {
+      const store = await open();
+      await appendToStream(store, 'b', [ev('X', 0)], { ...meta, expectedRevision: 'no_stream' });
+      await expect(
+        store.append(
+          [
+            { stream: 'a', expectedRevision: 'no_stream', events: [ev('A', 1)] },
+            { stream: 'b', expectedRevision: 'no_stream', events: [ev('B', 1)] },
+          ],
+          meta,
+        ),
+      ).rejects.toBeInstanceOf(ConcurrencyConflict);
+      expect((await store.readStream('a')).revision).toBe(-1);
+      expect(await store.headPosition()).toBe(1);
+    });
+
+    it('returns the original outcome for a retried idempotency key and appends nothing', async () => {
+      const store = await open();
+      const first = await appendToStream(store, 'run-9', [ev('A', 1)], {
+        ...meta,
+        expectedRevision: 'any',
+        idempotencyKey: 'key-1',
+        requestHash: 'h1',
+        result: { runId: 'run-9' },
+      });
+      const again = await appendToStream(store, 'run-9', [ev('A', 1)], {
+        ...meta,
+        expectedRevision: 'any',
+        idempotencyKey: 'key-1',
+        requestHash: 'h1',
+        result: { runId: 'other' },
+      });
+      expect(again.replayed).toBe(true);
+      expect(again.result).toEqual({ runId: 'run-9' });
+      expect(again.lastPosition).toBe(first.lastPosition);
+      expect((await store.readStream('run-9')).events).toHaveLength(1);
+      await expect(
+        appendToStream(store, 'run-9', [ev('A', 2)], {
+          ...meta,
+          expectedRevision: 'any',
+          idempotencyKey: 'key-1',
+          requestHash: 'different',
+        }),
+      ).rejects.toBeInstanceOf(ConcurrencyConflict);
+      await store.close();
+    });
+
+    it('orders the global log by position across streams, with no gaps', async () => {
+      const store = await open();
+      for (let i = 0; i < 20; i++)
+        await appendToStream(store, `s-${i % 3}`, [ev('E', i)], { ...meta, expectedRevision: 'any' });
+      const all = await store.readAll({ after: 0, limit: 100 });
+      expect(all.map((e) => e.position)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(all.map((e) => (e.data as { n: number }).n)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      const tail = await store.readAll({ after: 15, limit: 3 });
+      expect(tail.map((e) => e.position)).toEqual([16, 17, 18]);
+      expect(await store.headPosition()).toBe(20);
+      await store.close();
+    });
+
+    it('chains each stream: every hash depends on the one before', async () => {
+      const store = await open();
+      await appendToStream(store, 's', [ev('A', 1), ev('A', 1)], { ...meta, expectedRevision: 'any' });
+      const [a, b] = (await store.readStream('s')).events;
+      expect(a!.hash).not.toBe(b!.hash);
+      await store.close();
+    });
+
+    it('tells subscribers about new events with the new head', async () => {
+      const store = await open();
+      const heads: number[] = [];
+      const off = store.onAppended((h) => heads.push(h));
+      await appendToStream(store, 's', [ev('A', 1), ev('B', 2)], { ...meta, expectedRevision: 'any' });
+      off();
+      await appendToStream(store, 's', [ev('C', 3)], { ...meta, expectedRevision: 'any' });
+      expect(heads).toEqual([2]);
+      await store.close();
+    });
+
+    it('reads a stream from a revision', async () => {
+      const store = await open();
+      await appendToStream(store, 's', [ev('A', 0), ev('B', 1), ev('C', 2)], { ...meta, expectedRevision: 'any' });
+      const { events } = await store.readStream('s', { fromRevision: 1 });
+      expect(events.map((e) => e.type)).toEqual(['B', 'C']);
+      await store.close();
+    });
+  });
+}
