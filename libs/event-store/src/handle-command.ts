@@ -60,6 +60,8 @@ export async function handleCommand<S, C, E extends DomainEvent>(
   command: C | ((state: S) => C),
   opts: HandleOptions,
 ): Promise<AppendResult & { state: S }> {
+  const replay = await store.findReplay(opts.meta);
+  if (replay) return { ...replay, state: (await loadState(store, stream, decider, opts.cache)).state };
   const retries = opts.expectedRevision === undefined ? (opts.retries ?? 3) : 0;
   for (let attempt = 0; ; attempt++) {
     const { state, revision } = await loadState(store, stream, decider, opts.cache);

@@ -46,6 +46,11 @@ export interface ReadStreamResult {
 export interface EventStore {
   /** Appends to one or more streams atomically: all events are written or none. */
   append(writes: readonly StreamWrite[], meta: AppendMetadata): Promise<AppendResult>;
+  /**
+   * The outcome of an earlier append made with the same idempotency key, or null. Command
+   * handlers ask before deciding: a retried "create" must not fail as "already exists".
+   */
+  findReplay(meta: AppendMetadata): Promise<AppendResult | null>;
   readStream(stream: string, opts?: { fromRevision?: number; limit?: number }): Promise<ReadStreamResult>;
   /** Events with a position strictly greater than `after`, in order. */
   readAll(opts: { after: number; limit: number }): Promise<RecordedEvent[]>;

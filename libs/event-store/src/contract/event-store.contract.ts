@@ -102,6 +102,11 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
         result: { runId: 'other' },
       });
       expect(again.replayed).toBe(true);
+      expect(await store.findReplay({ ...meta, idempotencyKey: 'key-1', requestHash: 'h1' })).toMatchObject({
+        replayed: true,
+        result: { runId: 'run-9' },
+      });
+      expect(await store.findReplay({ ...meta, idempotencyKey: 'key-2' })).toBeNull();
       expect(again.result).toEqual({ runId: 'run-9' });
       expect(again.lastPosition).toBe(first.lastPosition);
       expect((await store.readStream('run-9')).events).toHaveLength(1);

@@ -202,6 +202,9 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       if (result.events.length > 0) for (const l of listeners) l(result.lastPosition);
       return result;
     },
+    async findReplay(meta) {
+      return meta.idempotencyKey === undefined ? null : replayOf(meta.idempotencyKey, meta);
+    },
     async readStream(stream, opts = {}): Promise<ReadStreamResult> {
       const rows = q.readStream.all(stream, opts.fromRevision ?? 0, opts.limit ?? -1);
       const revision = q.stream.get(stream)?.revision ?? -1;

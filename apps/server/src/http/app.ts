@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import type { Principal } from '@chronicle/domain';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createAuthenticator } from '../auth.js';
+import type { ServerConfig } from '../config.js';
+import type { Platform } from '../platform.js';
+import { errorHandler } from './error-handler.js';
+import { registerGraphQL } from './graphql-route.js';
+import { registerIngest } from './ingest-route.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+}
+
+const PUBLIC_ROUTES = new Set(['/healthz']);
+
+/** Builds the HTTP app without listening, so tests can bind it to any port. */
+export async function createHttpApp(platform: Platform, config: ServerConfig, logger: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.maxBodyBytes,
+    // The caller's correlation id, if it sent one, threads through logs and events.
+    genReqId: (req) => {
+      const h = req.headers['x-correlation-id'];
+      return typeof h === 'string' && /^[\w.:-]{1,128}$/.test(h) ? h : randomUUID();
+    },
+    requestIdHeader: false,
+    return503OnClosing: true,
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` } }),
+  );
+
+  const authenticate = createAuthenticator({ read: platform.read, loopbackRole: config.loopbackRole });
+  app.decorateRequest('principal', null as unknown as Principal);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-correlation-id', request.id);
+    if (PUBLIC_ROUTES.has(request.routeOptions.url ?? '')) return;
+    request.principal = authenticate(request.headers.authorization, request.socket.remoteAddress);
+  });
+
+  app.get('/healthz', async () => ({
+    status: 'ok',
+    head: await platform.store.headPosition(),
+    projected: platform.runner.position,
+  }));
+
+  registerIngest(app, platform);
+  await registerGraphQL(app, platform);
+  return app;
+}

@@ -1,0 +1,60 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createCommands, type Commands } from '@chronicle/commands';
+import { createSqliteEventStore, openSqliteDatabase, type EventStore, type SqliteDatabase } from '@chronicle/event-store';
+import { allProjections, createReadModels, ProjectionRunner, type ReadModels } from '@chronicle/projections';
+import type { Logger } from 'pino';
+
+export interface Platform {
+  db: SqliteDatabase;
+  store: EventStore;
+  runner: ProjectionRunner;
+  read: ReadModels;
+  commands: Commands;
+  close(): Promise<void>;
+}
+
+export const DATABASE_FILE = 'chronicle.db';
+
+/**
+ * The embedded platform: one SQLite file holds the event log and the read models, and the
+ * projections run in this process, right behind every append.
+ */
+export async function openPlatform(opts: { dataDir: string; logger: Logger; clock?: () => number }): Promise<Platform> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const db = openSqliteDatabase(join(opts.dataDir, DATABASE_FILE));
+  const store = createSqliteEventStore({ db, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const runner = new ProjectionRunner({
+    store,
+    db,
+    projections: allProjections,
+    onError: (e) => opts.logger.fatal({ err: e }, 'projection failed; read models are stale until restart'),
+  });
+  const started = performance.now();
+  const before = runner.position;
+  await runner.catchUp();
+  if (runner.position > before)
+    opts.logger.info(
+      { from: before, to: runner.position, ms: Math.round(performance.now() - started) },
+      'read models caught up with the event log',
+    );
+  runner.start();
+  const read = createReadModels(db);
+  const commands = createCommands({
+    store,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    afterAppend: (position) => runner.waitFor(position),
+  });
+  return {
+    db,
+    store,
+    runner,
+    read,
+    commands,
+    async close() {
+      await runner.stop();
+      await store.close();
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,325 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import {
+  experimentDecider,
+  experimentNameDecider,
+  experimentNameStream,
+  experimentStream,
+  requireRole,
+  runDecider,
+  runStream,
+  tokenDecider,
+  tokenStream,
+  userDecider,
+  userStream,
+  ValidationFailed,
+  type ExperimentFact,
+  type KeyValue,
+  type MetricPoint,
+  type Role,
+  type RunSource,
+  type TerminalStatus,
+} from '@chronicle/domain';
+import { handleCommand, loadState, StateCache, type AppendResult, type EventStore } from '@chronicle/event-store';
+import { metaFor, type CommandContext } from './context.js';
+
+export interface CommandsOptions {
+  store: EventStore;
+  /** The clock every decision uses; tests pass a fixed one. */
+  clock?: () => number;
+  newId?: () => string;
+  /**
+   * Called with the last position a command wrote (or replayed) before it answers: the
+   * server waits there for the read models, which gives read-your-writes.
+   */
+  afterAppend?: (position: number) => Promise<void>;
+}
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+function validId(field: string, id: string): string {
+  if (!ID.test(id))
+    throw new ValidationFailed(`${field} must be 1-64 letters, digits, dashes or underscores`, { field });
+  return id;
+}
+
+export interface StartRunInput {
+  experimentId: string;
+  runId?: string;
+  name?: string;
+  tags?: KeyValue[];
+  parentRunId?: string | null;
+  source?: RunSource;
+  environment?: Record<string, unknown>;
+  startTime?: number;
+}
+
+export interface MetricInput {
+  key: string;
+  value: number;
+  step?: number;
+  timestamp?: number;
+}
+
+export type CommandResult<T = object> = T & { position: number; replayed: boolean };
+
+/**
+ * The one write path: GraphQL, REST, the CLI and SDKs all end here. Each method checks
+ * the caller's role, gathers the facts its decider needs and appends what it decides.
+ */
+export function createCommands(opts: CommandsOptions) {
+  const { store } = opts;
+  const clock = opts.clock ?? Date.now;
+  const newId = opts.newId ?? (() => randomUUID().replaceAll('-', ''));
+  const cache = new StateCache();
+
+  async function done<T extends object>(res: AppendResult, value: T): Promise<CommandResult<T>> {
+    await opts.afterAppend?.(res.lastPosition);
+    // A replayed request answers what the first one answered.
+    const original = res.replayed && res.result && typeof res.result === 'object' ? (res.result as T) : value;
+    return { ...original, position: res.lastPosition, replayed: res.replayed };
+  }
+
+  async function experimentFact(experimentId: string): Promise<ExperimentFact> {
+    const { state } = await loadState(store, experimentStream(experimentId), experimentDecider, cache);
+    return state.status === 'none' ? null : { experimentId, status: state.status };
+  }
+
+  function writer(ctx: CommandContext, action: string) {
+    requireRole(ctx.principal, 'member', action);
+  }
+
+  /** Runs one command on one run stream. */
+  async function onRun<T extends object>(
+    ctx: CommandContext,
+    name: string,
+    runId: string,
+    input: unknown,
+    command: Parameters<typeof runDecider.decide>[0],
+    value: T,
+  ) {
+    writer(ctx, name);
+    const res = await handleCommand(store, runStream(runId), runDecider, command, {
+      meta: metaFor(ctx, name, input, value),
+      cache,
+    });
+    return done(res, value);
+  }
+
+  const experiments = {
+    async create(ctx: CommandContext, input: { name: string; description?: string; tags?: KeyValue[]; experimentId?: string }) {
+      writer(ctx, 'creating an experiment');
+      const experimentId = validId('experimentId', input.experimentId ?? newId());
+      const name = typeof input.name === 'string' ? input.name.trim() : input.name;
+      const events = experimentDecider.decide(
+        {
+          type: 'CreateExperiment',
+          data: { experimentId, name, description: input.description ?? '', tags: input.tags ?? [], at: clock() },
+        },
+        experimentDecider.initialState(),
+      );
+      const meta = metaFor(ctx, 'CreateExperiment', input, { experimentId });
+      const replay = await store.findReplay(meta);
+      if (replay) return done(replay, { experimentId });
+      const claim = await loadState(store, experimentNameStream(name), experimentNameDecider);
+      const claimed = experimentNameDecider.decide({ type: 'ClaimExperimentName', data: { name, experimentId } }, claim.state);
+      // The name claim and the experiment commit together or not at all.
+      const res = await store.append(
+        [
+          { stream: experimentNameStream(name), expectedRevision: 'no_stream', events: claimed },
+          { stream: experimentStream(experimentId), expectedRevision: 'no_stream', events },
+        ],
+        meta,
+      );
+      return done(res, { experimentId });
+    },
+    async delete(ctx: CommandContext, experimentId: string) {
+      writer(ctx, 'deleting an experiment');
+      const res = await handleCommand(
+        store,
+        experimentStream(experimentId),
+        experimentDecider,
+        { type: 'DeleteExperiment', data: { experimentId, at: clock() } },
+        { meta: metaFor(ctx, 'DeleteExperiment', { experimentId }, { experimentId }), cache },
+      );
+      return done(res, { experimentId });
+    },
+    async restore(ctx: CommandContext, experimentId: string) {
+      writer(ctx, 'restoring an experiment');
+      const res = await handleCommand(
+        store,
+        experimentStream(experimentId),
+        experimentDecider,
+        { type: 'RestoreExperiment', data: { experimentId, at: clock() } },
+        { meta: metaFor(ctx, 'RestoreExperiment', { experimentId }, { experimentId }), cache },
+      );
+      return done(res, { experimentId });
+    },
+    async setTags(ctx: CommandContext, experimentId: string, tags: KeyValue[]) {
+      writer(ctx, 'tagging an experiment');
+      const res = await handleCommand(
+        store,
+        experimentStream(experimentId),
+        experimentDecider,
+        { type: 'SetExperimentTags', data: { experimentId, tags } },
+        { meta: metaFor(ctx, 'SetExperimentTags', { experimentId, tags }, { experimentId }), cache },
+      );
+      return done(res, { experimentId });
+    },
+  };
+
+  const runs = {
+    async start(ctx: CommandContext, input: StartRunInput) {
+      writer(ctx, 'starting a run');
+      const runId = validId('runId', input.runId ?? newId());
+      const parentRunId = input.parentRunId ?? null;
+      const experiment = await experimentFact(input.experimentId);
+      let parent = null;
+      if (parentRunId !== null) {
+        const p = await loadState(store, runStream(parentRunId), runDecider, cache);
+        parent = p.state.status === 'none' ? null : { runId: parentRunId, experimentId: p.state.experimentId };
+      }
+      const now = clock();
+      return onRun(
+        ctx,
+        'StartRun',
+        runId,
+        input,
+        {
+          type: 'StartRun',
+          data: {
+            runId,
+            name: input.name ?? '',
+            tags: input.tags ?? [],
+            parentRunId,
+            source: input.source ?? {},
+            environment: input.environment ?? {},
+            startTime: input.startTime ?? now,
+            experiment,
+            parent,
+          },
+        },
+        { runId },
+      );
+    },
+    logParams: (ctx: CommandContext, runId: string, params: KeyValue[]) =>
+      onRun(ctx, 'LogParams', runId, { runId, params }, { type: 'LogParams', data: { runId, params } }, { runId }),
+    logMetrics(ctx: CommandContext, runId: string, metrics: readonly MetricInput[]) {
+      const now = clock();
+      const points: MetricPoint[] = metrics.map((m) => ({
+        key: m.key,
+        value: m.value,
+        step: m.step ?? 0,
+        timestamp: m.timestamp ?? now,
+      }));
+      return onRun(
+        ctx,
+        'LogMetrics',
+        runId,
+        { runId, metrics },
+        { type: 'LogMetrics', data: { runId, points } },
+        { runId, accepted: points.length },
+      );
+    },
+    setTags: (ctx: CommandContext, runId: string, tags: KeyValue[]) =>
+      onRun(ctx, 'SetRunTags', runId, { runId, tags }, { type: 'SetRunTags', data: { runId, tags } }, { runId }),
+    deleteTag: (ctx: CommandContext, runId: string, key: string) =>
+      onRun(ctx, 'DeleteRunTag', runId, { runId, key }, { type: 'DeleteRunTag', data: { runId, key } }, { runId }),
+    finish: (ctx: CommandContext, runId: string, status: TerminalStatus, endTime?: number) =>
+      onRun(
+        ctx,
+        'FinishRun',
+        runId,
+        { runId, status, endTime },
+        { type: 'FinishRun', data: { runId, status, endTime: endTime ?? clock() } },
+        { runId },
+      ),
+    delete: (ctx: CommandContext, runId: string) =>
+      onRun(ctx, 'DeleteRun', runId, { runId }, { type: 'DeleteRun', data: { runId, at: clock() } }, { runId }),
+    restore: (ctx: CommandContext, runId: string) =>
+      onRun(ctx, 'RestoreRun', runId, { runId }, { type: 'RestoreRun', data: { runId, at: clock() } }, { runId }),
+    async move(ctx: CommandContext, runId: string, toExperimentId: string) {
+      const target = await experimentFact(toExperimentId);
+      return onRun(
+        ctx,
+        'MoveRun',
+        runId,
+        { runId, toExperimentId },
+        { type: 'MoveRun', data: { runId, toExperimentId, target } },
+        { runId },
+      );
+    },
+  };
+
+  const users = {
+    async create(ctx: CommandContext, username: string, role: Role) {
+      requireRole(ctx.principal, 'admin', 'creating users');
+      const res = await handleCommand(
+        store,
+        userStream(username),
+        userDecider,
+        { type: 'CreateUser', data: { username, role, at: clock() } },
+        { meta: metaFor(ctx, 'CreateUser', { username, role }, { username }), cache },
+      );
+      return done(res, { username });
+    },
+    async changeRole(ctx: CommandContext, username: string, role: Role) {
+      requireRole(ctx.principal, 'admin', 'changing roles');
+      const res = await handleCommand(
+        store,
+        userStream(username),
+        userDecider,
+        { type: 'ChangeUserRole', data: { username, role } },
+        { meta: metaFor(ctx, 'ChangeUserRole', { username, role }, { username }), cache },
+      );
+      return done(res, { username });
+    },
+    /**
+     * Issues a bearer token acting as `username`. Users may issue tokens for themselves;
+     * admins for anyone. The secret is returned here once and only its hash is stored.
+     */
+    async issueToken(ctx: CommandContext, input: { username?: string; name: string; expiresAt?: number | null }) {
+      const username = input.username ?? ctx.principal.username;
+      if (username !== ctx.principal.username) requireRole(ctx.principal, 'admin', "issuing another user's token");
+      const user = await loadState(store, userStream(username), userDecider, cache);
+      const tokenId = `tok_${randomBytes(8).toString('hex')}`;
+      const secret = `chr_${tokenId.slice(4)}_${randomBytes(24).toString('base64url')}`;
+      const res = await handleCommand(
+        store,
+        tokenStream(tokenId),
+        tokenDecider,
+        {
+          type: 'IssueToken',
+          data: {
+            tokenId,
+            username,
+            name: input.name,
+            secretHash: hashSecret(secret),
+            issuedAt: clock(),
+            expiresAt: input.expiresAt ?? null,
+            userExists: user.state.role !== null,
+          },
+        },
+        // No idempotency key: replaying would have to store the secret to answer with it.
+        { meta: metaFor({ ...ctx, idempotencyKey: undefined }, 'IssueToken', input), cache },
+      );
+      return done(res, { tokenId, username, secret });
+    },
+    async revokeToken(ctx: CommandContext, tokenId: string, owner: string | null) {
+      if (owner !== ctx.principal.username) requireRole(ctx.principal, 'admin', "revoking another user's token");
+      const res = await handleCommand(
+        store,
+        tokenStream(tokenId),
+        tokenDecider,
+        { type: 'RevokeToken', data: { tokenId, at: clock() } },
+        { meta: metaFor(ctx, 'RevokeToken', { tokenId }, { tokenId }), cache },
+      );
+      return done(res, { tokenId });
+    },
+  };
+
+  return { experiments, runs, users };
+}
+
+export type Commands = ReturnType<typeof createCommands>;
+
+export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');

@@ -1,0 +1,2 @@
+export { createCommands, hashSecret, type Commands, type CommandsOptions, type CommandResult, type StartRunInput, type MetricInput } from './commands.js';
+export type { CommandContext } from './context.js';

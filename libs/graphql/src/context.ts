@@ -1,0 +1,18 @@
+import type { Commands, CommandContext } from '@chronicle/commands';
+import type { Principal } from '@chronicle/domain';
+import type { ReadModels } from '@chronicle/projections';
+
+/** What every resolver gets: who asks, the write path, the read models. */
+export interface GraphQLContext {
+  principal: Principal;
+  commands: Commands;
+  read: ReadModels;
+  correlationId: string;
+  /** From the Idempotency-Key header; a mutation's own `idempotencyKey` argument wins. */
+  idempotencyKey?: string;
+}
+
+export function commandContext(ctx: GraphQLContext, idempotencyKey?: string | null): CommandContext {
+  const key = idempotencyKey ?? ctx.idempotencyKey;
+  return { principal: ctx.principal, correlationId: ctx.correlationId, ...(key ? { idempotencyKey: key } : {}) };
+}

@@ -1,0 +1,33 @@
+import { join } from 'node:path';
+import { makeSchema } from 'nexus';
+import * as common from './common.js';
+import * as experiments from './experiments.js';
+import * as metrics from './metrics.js';
+import * as runs from './runs.js';
+import * as scalars from './scalars.js';
+import * as users from './users.js';
+
+/**
+ * The GraphQL schema. Artifacts (schema.graphql, the resolver typegen) are written only by
+ * `npm run schema`, never at server start; both are committed and checked in CI.
+ */
+export function buildSchema(opts: { generateInto?: string } = {}) {
+  const root = opts.generateInto;
+  return makeSchema({
+    types: [scalars, common, experiments, runs, metrics, users],
+    shouldGenerateArtifacts: root !== undefined,
+    shouldExitAfterGenerateArtifacts: false,
+    ...(root
+      ? {
+          outputs: { schema: join(root, 'schema.graphql'), typegen: join(root, 'src/generated/nexus-typegen.ts') },
+          contextType: { module: join(root, 'src/context.ts'), export: 'GraphQLContext' },
+          sourceTypes: { modules: [{ module: join(root, 'src/source-types.ts'), alias: 'sources' }] },
+          // NodeNext ESM wants explicit .js suffixes on relative imports.
+          formatTypegen: (content: string, type: string) =>
+            type === 'types' ? content.replace(/from "(\.\.?\/[^"]+?)(\.ts)?"/g, 'from "$1.js"') : content,
+        }
+      : {}),
+    nonNullDefaults: { output: false, input: false },
+    features: { abstractTypeStrategies: { resolveType: true } },
+  });
+}

@@ -1,0 +1,14 @@
+export type { ProjectionDefinition, ProjectionHandler } from './runner/projection.js';
+export { ProjectionRunner, type ProjectionRunnerOptions } from './runner/projection-runner.js';
+export { allProjections, createReadModels, type ReadModels } from './read-models.js';
+export { experimentsProjection } from './experiments/projection.js';
+export type { ExperimentView, Lifecycle } from './experiments/queries.js';
+export { runsProjection } from './runs/projection.js';
+export type { RunView, LatestMetric, RunSearch } from './runs/queries.js';
+export { metricsProjection, CHUNK_POINTS } from './metrics/projection.js';
+export type { MetricPointView, MetricSeriesView, ChartPoint } from './metrics/queries.js';
+export { MAX_SERIES_POINTS } from './metrics/queries.js';
+export { lttb } from './metrics/downsample.js';
+export { usersProjection } from './users/projection.js';
+export type { UserView, TokenView } from './users/queries.js';
+export type { Page, PageArgs } from './pagination.js';

@@ -1,0 +1,32 @@
+import type { SqliteDatabase } from '@chronicle/event-store';
+import { experimentsProjection } from './experiments/projection.js';
+import { experimentQueries } from './experiments/queries.js';
+import { metricsProjection } from './metrics/projection.js';
+import { metricQueries } from './metrics/queries.js';
+import type { ProjectionDefinition } from './runner/projection.js';
+import { runsProjection } from './runs/projection.js';
+import { runQueries } from './runs/queries.js';
+import { usersProjection } from './users/projection.js';
+import { userQueries } from './users/queries.js';
+
+/** Every read model of the platform, in the order the runner applies them. */
+export const allProjections: readonly ProjectionDefinition[] = [
+  experimentsProjection,
+  runsProjection,
+  metricsProjection,
+  usersProjection,
+];
+
+/** Query functions over the read models. The tables must exist: open the runner first. */
+export function createReadModels(db: SqliteDatabase) {
+  // Filters promise case-sensitive LIKE (MLflow's); ILIKE is the case-insensitive one.
+  db.pragma('case_sensitive_like = ON');
+  return {
+    experiments: experimentQueries(db),
+    runs: runQueries(db),
+    metrics: metricQueries(db),
+    users: userQueries(db),
+  };
+}
+
+export type ReadModels = ReturnType<typeof createReadModels>;

@@ -1,0 +1,164 @@
+import type { RecordedEvent } from '@chronicle/domain';
+import type { EventStore, SqliteDatabase } from '@chronicle/event-store';
+import type { ProjectionDefinition, ProjectionHandler } from './projection.js';
+
+export interface ProjectionRunnerOptions {
+  store: EventStore;
+  db: SqliteDatabase;
+  projections: readonly ProjectionDefinition[];
+  /** Events per transaction: big enough to amortise the commit, small enough to keep latency low. */
+  batchSize?: number;
+  onBatch?: (info: { from: number; to: number; events: number; ms: number }) => void;
+  onError?: (error: unknown) => void;
+}
+
+interface Waiter {
+  position: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+const CHECKPOINTS = `CREATE TABLE IF NOT EXISTS projection_checkpoints (
+  name TEXT PRIMARY KEY, position INTEGER NOT NULL, tables TEXT NOT NULL
+) WITHOUT ROWID`;
+
+/**
+ * Feeds the global log to every projection, in batched transactions with durable
+ * checkpoints. A projection whose name (version) is new is rebuilt from the start.
+ */
+export class ProjectionRunner {
+  private readonly projections: { name: string; handler: ProjectionHandler }[];
+  private readonly checkpoints = new Map<string, number>();
+  private readonly waiters: Waiter[] = [];
+  private readonly batchSize: number;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private unsubscribe: (() => void) | null = null;
+  private failure: unknown = null;
+  private readonly saveCheckpoint;
+  private readonly tablesOf = new Map<string, string>();
+
+  constructor(private readonly opts: ProjectionRunnerOptions) {
+    const { db } = opts;
+    db.exec(CHECKPOINTS);
+    this.batchSize = opts.batchSize ?? 2000;
+    const known = new Map(
+      db
+        .prepare<[], { name: string; position: number; tables: string }>('SELECT * FROM projection_checkpoints')
+        .all()
+        .map((r) => [r.name, r]),
+    );
+    const names = new Set(opts.projections.map((p) => p.name));
+    // A projection replaced by a new version (or removed) leaves its tables behind: drop them
+    // before the new version creates its own, which may share names but not columns.
+    db.transaction(() => {
+      for (const [name, row] of known) {
+        if (names.has(name)) continue;
+        for (const t of JSON.parse(row.tables) as string[]) db.exec(`DROP TABLE IF EXISTS ${t}`);
+        db.prepare('DELETE FROM projection_checkpoints WHERE name = ?').run(name);
+      }
+    })();
+    this.saveCheckpoint = db.prepare(
+      'INSERT INTO projection_checkpoints (name, position, tables) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
+    );
+    this.projections = opts.projections.map((def) => {
+      const handler = def.open(db);
+      const row = known.get(def.name);
+      // No checkpoint: whatever the tables hold is not trustworthy, start from empty.
+      if (!row) for (const t of def.tables) db.exec(`DELETE FROM ${t}`);
+      this.checkpoints.set(def.name, row?.position ?? 0);
+      this.tablesOf.set(def.name, JSON.stringify(def.tables));
+      return { name: def.name, handler };
+    });
+  }
+
+  /** The position up to which every projection is up to date. */
+  get position(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const v of this.checkpoints.values()) min = Math.min(min, v);
+    return min === Number.POSITIVE_INFINITY ? 0 : min;
+  }
+
+  start(): void {
+    this.unsubscribe = this.opts.store.onAppended(() => this.schedule());
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    await this.running;
+  }
+
+  /** Resolves once every projection has applied the event at `position`. */
+  waitFor(position: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.position >= position) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ position, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Applies everything in the log now; used at start-up and by tests. */
+  async catchUp(): Promise<void> {
+    this.schedule();
+    while (this.running) await this.running;
+  }
+
+  private schedule(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((e) => {
+        this.failure = e;
+        this.opts.onError?.(e);
+        for (const w of this.waiters.splice(0)) w.reject(e);
+      })
+      .finally(() => {
+        this.running = null;
+        if (this.again && !this.failure) {
+          this.again = false;
+          this.schedule();
+        }
+      });
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      this.again = false;
+      const from = this.position;
+      const events = await this.opts.store.readAll({ after: from, limit: this.batchSize });
+      if (events.length === 0) break;
+      this.applyBatch(events);
+      this.releaseWaiters();
+    }
+  }
+
+  private applyBatch(events: RecordedEvent[]): void {
+    const started = performance.now();
+    const last = events[events.length - 1]!.position;
+    this.opts.db.transaction(() => {
+      for (const p of this.projections) {
+        const done = this.checkpoints.get(p.name)!;
+        for (const e of events) if (e.position > done) p.handler.apply(e);
+        this.saveCheckpoint.run(p.name, last, this.tablesOf.get(p.name));
+      }
+    })();
+    for (const p of this.projections) this.checkpoints.set(p.name, last);
+    this.opts.onBatch?.({ from: events[0]!.position, to: last, events: events.length, ms: performance.now() - started });
+  }
+
+  private releaseWaiters(): void {
+    const pos = this.position;
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const w = this.waiters[i]!;
+      if (w.position <= pos) {
+        this.waiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+}

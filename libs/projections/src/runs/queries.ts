@@ -1,0 +1,144 @@
+import { ValidationFailed, type KeyValue, type RunSource, type RunStatus } from '@chronicle/domain';
+import type { SqliteDatabase } from '@chronicle/event-store';
+import type { Statement } from 'better-sqlite3';
+import { filterToSql, orderByToSql, parseFilter, parseOrderBy } from '@chronicle/filter';
+import type { Lifecycle } from '../experiments/queries.js';
+import { decodePage, toPage, type Page, type PageArgs } from '../pagination.js';
+
+export interface RunView {
+  runId: string;
+  experimentId: string;
+  name: string;
+  status: RunStatus;
+  lifecycle: 'active' | 'deleted';
+  startTime: number;
+  endTime: number | null;
+  parentRunId: string | null;
+  userId: string;
+  source: RunSource;
+  environment: Record<string, unknown>;
+  updatedAt: number;
+}
+
+export interface LatestMetric {
+  key: string;
+  value: number;
+  step: number;
+  timestamp: number;
+  count: number;
+}
+
+interface Row {
+  run_id: string;
+  experiment_id: string;
+  name: string;
+  status: RunStatus;
+  lifecycle: 'active' | 'deleted';
+  start_time: number;
+  end_time: number | null;
+  parent_run_id: string | null;
+  user_id: string;
+  source: string;
+  environment: string;
+  updated_at: number;
+}
+
+const toView = (r: Row): RunView => ({
+  runId: r.run_id,
+  experimentId: r.experiment_id,
+  name: r.name,
+  status: r.status,
+  lifecycle: r.lifecycle,
+  startTime: r.start_time,
+  endTime: r.end_time,
+  parentRunId: r.parent_run_id,
+  userId: r.user_id,
+  source: JSON.parse(r.source),
+  environment: JSON.parse(r.environment),
+  updatedAt: r.updated_at,
+});
+
+export interface RunSearch extends PageArgs {
+  experimentIds?: readonly string[];
+  filter?: string | null;
+  orderBy?: readonly string[];
+  lifecycle?: Lifecycle;
+}
+
+const MAX_EXPERIMENTS = 1000;
+
+export function runQueries(db: SqliteDatabase) {
+  const byId = db.prepare<[string], Row>('SELECT * FROM rm_runs WHERE run_id = ?');
+  const params = db.prepare<[string], KeyValue>('SELECT key, value FROM rm_run_params WHERE run_id = ? ORDER BY key');
+  const tags = db.prepare<[string], KeyValue>('SELECT key, value FROM rm_run_tags WHERE run_id = ? ORDER BY key');
+  const metrics = db.prepare<[string], { key: string; value: number | null; is_nan: number; step: number; timestamp: number; count: number }>(
+    'SELECT key, value, is_nan, step, timestamp, count FROM rm_run_metrics WHERE run_id = ? ORDER BY key',
+  );
+  const children = db.prepare<[string], Row>('SELECT * FROM rm_runs WHERE parent_run_id = ? ORDER BY start_time');
+
+  /** Compiles a search once; statements are cached by SQL text since UIs repeat the same few queries. */
+  const statements = new Map<string, Statement<unknown[]>>();
+  function prepared(sql: string) {
+    let s = statements.get(sql);
+    if (!s) {
+      s = db.prepare(sql);
+      if (statements.size > 500) statements.clear();
+      statements.set(sql, s);
+    }
+    return s;
+  }
+
+  function where(search: RunSearch): { sql: string; params: unknown[] } {
+    const clauses: string[] = [];
+    const args: unknown[] = [];
+    const ids = search.experimentIds ?? [];
+    if (ids.length > MAX_EXPERIMENTS)
+      throw new ValidationFailed(`search at most ${MAX_EXPERIMENTS} experiments at once`, { field: 'experimentIds' });
+    if (ids.length > 0) {
+      clauses.push(`r.experiment_id IN (${ids.map(() => '?').join(',')})`);
+      args.push(...ids);
+    }
+    const lifecycle = search.lifecycle ?? 'active';
+    if (lifecycle !== 'all') {
+      clauses.push('r.lifecycle = ?');
+      args.push(lifecycle);
+    }
+    const filter = filterToSql(parseFilter(search.filter ?? ''));
+    if (filter.sql) {
+      clauses.push(`(${filter.sql})`);
+      args.push(...filter.params);
+    }
+    return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params: args };
+  }
+
+  return {
+    get: (runId: string) => {
+      const r = byId.get(runId);
+      return r ? toView(r) : null;
+    },
+    params: (runId: string) => params.all(runId),
+    tags: (runId: string) => tags.all(runId),
+    latestMetrics: (runId: string): LatestMetric[] =>
+      metrics.all(runId).map((m) => ({
+        key: m.key,
+        value: m.is_nan ? Number.NaN : (m.value as number),
+        step: m.step,
+        timestamp: m.timestamp,
+        count: m.count,
+      })),
+    children: (runId: string) => children.all(runId).map(toView),
+    search(search: RunSearch): Page<RunView> {
+      const scope = 'runs';
+      const { offset, limit } = decodePage(scope, search);
+      const w = where(search);
+      const order = orderByToSql(parseOrderBy([...(search.orderBy ?? [])]));
+      const sql = `SELECT r.* FROM rm_runs r ${w.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`;
+      const rows = prepared(sql).all(...w.params, ...order.params, limit + 1, offset) as Row[];
+      return toPage(scope, rows.map(toView), offset, limit);
+    },
+    count(search: RunSearch): number {
+      const w = where(search);
+      return (prepared(`SELECT count(*) AS n FROM rm_runs r ${w.sql}`).get(...w.params) as { n: number }).n;
+    },
+  };
+}
