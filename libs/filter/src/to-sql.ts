@@ -106,13 +106,15 @@ function combine(operands: readonly FilterExpr[], separator: string, whenEmpty: 
  * Correlated on (run_id, key), the subquery is a primary-key lookup.
  */
 function keyExists(kind: EntryKind, key: string, condition?: SqlFragment): SqlFragment {
+  const lookup = entryLookup(kind, '1', condition?.sql);
+  return fragment(`EXISTS ${lookup}`, [key, ...(condition?.params ?? [])]);
+}
+
+/** A subquery selecting `selected` from the run's entry with the key bound to the first `?`. */
+function entryLookup(kind: EntryKind, selected: string, condition?: string): string {
   const { table, alias } = ENTRY_TABLES[kind];
-  const where = `${alias}.run_id = r.run_id AND ${alias}.key = ?`;
-  if (condition === undefined) return fragment(`EXISTS (SELECT 1 FROM ${table} ${alias} WHERE ${where})`, [key]);
-  return fragment(`EXISTS (SELECT 1 FROM ${table} ${alias} WHERE ${where} AND ${condition.sql})`, [
-    key,
-    ...condition.params,
-  ]);
+  const where = `${alias}.run_id = r.run_id AND ${alias}.key = ?${condition === undefined ? '' : ` AND ${condition}`}`;
+  return `(SELECT ${selected} FROM ${table} ${alias} WHERE ${where})`;
 }
 
 function metricSql(c: MetricComparison): SqlFragment {
@@ -249,21 +251,15 @@ function orderTermSql({ target, direction }: OrderTerm): SqlFragment {
   const dir = DIRECTION_SQL[direction];
   switch (target.type) {
     case 'metric': {
-      const latest = (column: string) =>
-        `(SELECT m.${column} FROM rm_run_metrics m WHERE m.run_id = r.run_id AND m.key = ?)`;
+      const isNan = entryLookup('metric', 'm.is_nan');
+      const value = entryLookup('metric', 'm.value');
       // As in MLflow, whatever the direction: numbers first, then NaN, then runs without the metric.
-      return fragment(`COALESCE(${latest('is_nan')}, 2) ASC, ${latest('value')} ${dir}`, [
-        target.key,
-        target.key,
-      ]);
+      return fragment(`COALESCE(${isNan}, 2) ASC, ${value} ${dir}`, [target.key, target.key]);
     }
     case 'param':
     case 'tag': {
-      const { table, alias } = ENTRY_TABLES[target.type];
-      return fragment(
-        `(SELECT ${alias}.value FROM ${table} ${alias} WHERE ${alias}.run_id = r.run_id AND ${alias}.key = ?) ${dir} NULLS LAST`,
-        [target.key],
-      );
+      const value = entryLookup(target.type, `${ENTRY_TABLES[target.type].alias}.value`);
+      return fragment(`${value} ${dir} NULLS LAST`, [target.key]);
     }
     case 'attribute': {
       const nulls = NULLABLE_ATTRIBUTES.has(target.name) ? ' NULLS LAST' : '';
