@@ -14,7 +14,6 @@ import {
   ValidationFailed,
   type ExperimentFact,
   type KeyValue,
-  type MetricPoint,
   type Role,
   type RunSource,
   type TerminalStatus,
@@ -53,12 +52,8 @@ export interface StartRunInput {
   startTime?: number;
 }
 
-export interface MetricInput {
-  key: string;
-  value: number;
-  step?: number;
-  timestamp?: number;
-}
+export type { MetricPointInput as MetricInput } from '@chronicle/domain';
+import type { MetricPointInput as MetricInput } from '@chronicle/domain';
 
 export type CommandResult<T = object> = T & { position: number; replayed: boolean };
 
@@ -203,23 +198,15 @@ export function createCommands(opts: CommandsOptions) {
     },
     logParams: (ctx: CommandContext, runId: string, params: KeyValue[]) =>
       onRun(ctx, 'LogParams', runId, { runId, params }, { type: 'LogParams', data: { runId, params } }, { runId }),
-    logMetrics(ctx: CommandContext, runId: string, metrics: readonly MetricInput[]) {
-      const now = clock();
-      const points: MetricPoint[] = metrics.map((m) => ({
-        key: m.key,
-        value: m.value,
-        step: m.step ?? 0,
-        timestamp: m.timestamp ?? now,
-      }));
-      return onRun(
+    logMetrics: (ctx: CommandContext, runId: string, metrics: readonly MetricInput[]) =>
+      onRun(
         ctx,
         'LogMetrics',
         runId,
         { runId, metrics },
-        { type: 'LogMetrics', data: { runId, points } },
-        { runId, accepted: points.length },
-      );
-    },
+        { type: 'LogMetrics', data: { runId, points: metrics, defaultTimestamp: clock() } },
+        { runId, accepted: metrics.length },
+      ),
     setTags: (ctx: CommandContext, runId: string, tags: KeyValue[]) =>
       onRun(ctx, 'SetRunTags', runId, { runId, tags }, { type: 'SetRunTags', data: { runId, tags } }, { runId }),
     deleteTag: (ctx: CommandContext, runId: string, key: string) =>

@@ -21,7 +21,7 @@ describe('experiments', () => {
       data: { experimentId: 'e1', name: 'churn', description: 'why', tags: [{ key: 'team', value: 'growth' }], createdAt: 5 },
     }));
   it('refuses an empty name', () =>
-    expect(() => given().when({ type: 'CreateExperiment', data: { ...(create.data as never), name: ' ' } })).toThrow(
+    expect(() => given().when({ type: 'CreateExperiment', data: { ...(create as Extract<ExperimentCommand, { type: 'CreateExperiment' }>).data, name: ' ' } })).toThrow(
       ValidationFailed,
     ));
   it('refuses creating twice', () => expect(() => given(created).when(create)).toThrow(ConcurrencyConflict));

@@ -12,6 +12,13 @@ export interface MetricPoint {
   timestamp: number;
 }
 
+export interface MetricPointInput {
+  key: string;
+  value: number;
+  step?: number | undefined;
+  timestamp?: number | undefined;
+}
+
 export type StartRun = {
   type: 'StartRun';
   data: {
@@ -28,7 +35,11 @@ export type StartRun = {
   };
 };
 export type LogParams = { type: 'LogParams'; data: { runId: string; params: KeyValue[] } };
-export type LogMetrics = { type: 'LogMetrics'; data: { runId: string; points: MetricPoint[] } };
+export type LogMetrics = {
+  type: 'LogMetrics';
+  /** Points without a step are at step 0; without a timestamp, at `defaultTimestamp` (the caller's clock). */
+  data: { runId: string; points: readonly MetricPointInput[]; defaultTimestamp: number };
+};
 export type SetRunTags = { type: 'SetRunTags'; data: { runId: string; tags: KeyValue[] } };
 export type DeleteRunTag = { type: 'DeleteRunTag'; data: { runId: string; key: string } };
 export type FinishRun = { type: 'FinishRun'; data: { runId: string; status: TerminalStatus; endTime: number } };

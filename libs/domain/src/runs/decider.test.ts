@@ -85,7 +85,7 @@ describe('params are immutable', () => {
 describe('metrics', () => {
   const logMetrics = (points: { key: string; value: number; step: number; timestamp: number }[]): RunCommand => ({
     type: 'LogMetrics',
-    data: { runId: 'r1', points },
+    data: { runId: 'r1', points, defaultTimestamp: 99 },
   });
   it('groups a batch by key, keeping NaN and infinities', () => {
     const [ev] = given(started).when(
@@ -119,6 +119,10 @@ describe('metrics', () => {
       ),
     ).toThrow(/point 1: step must be an integer/));
   it('records nothing for an empty batch', () => expect(given(started).when(logMetrics([]))).toEqual([]));
+  it('puts points without step or timestamp at step 0 and the default time', () =>
+    expect(given(started).when({ type: 'LogMetrics', data: { runId: 'r1', points: [{ key: 'a', value: 1 }], defaultTimestamp: 99 } })).toEqual([
+      { type: 'RunMetricsLogged', data: { runId: 'r1', series: [{ key: 'a', steps: [0], values: [1], timestamps: [99] }] } },
+    ]));
 });
 
 describe('tags', () => {

@@ -10,7 +10,7 @@ import {
   validateTimestamp,
   type KeyValue,
 } from '../shared/validation.js';
-import type { ExperimentFact, MetricPoint, RunCommand } from './commands.js';
+import type { ExperimentFact, MetricPointInput, RunCommand } from './commands.js';
 import { TERMINAL_STATUSES, type MetricSeriesBatch, type RunEvent, type RunStatus } from './events.js';
 
 export const MAX_ENVIRONMENT_BYTES = 64 * 1024;
@@ -50,7 +50,7 @@ function requireActiveExperiment(exp: ExperimentFact, experimentId: string): voi
 const MAX_STEP = Number.MAX_SAFE_INTEGER;
 
 /** Groups points by key, keeping arrival order inside each key; one series per key and batch. */
-export function toSeriesBatches(points: readonly MetricPoint[]): MetricSeriesBatch[] {
+export function toSeriesBatches(points: readonly MetricPointInput[], defaultTimestamp: number): MetricSeriesBatch[] {
   const byKey = new Map<string, MetricSeriesBatch>();
   for (let i = 0; i < points.length; i++) {
     const p = points[i]!;
@@ -62,15 +62,17 @@ export function toSeriesBatches(points: readonly MetricPoint[]): MetricSeriesBat
     }
     if (typeof p.value !== 'number')
       throw new ValidationFailed(`metric "${p.key}" point ${i}: value must be a number, NaN or ±Infinity`, { index: i });
-    if (!Number.isInteger(p.step) || Math.abs(p.step) > MAX_STEP)
+    const step = p.step ?? 0;
+    const timestamp = p.timestamp ?? defaultTimestamp;
+    if (!Number.isInteger(step) || Math.abs(step) > MAX_STEP)
       throw new ValidationFailed(`metric "${p.key}" point ${i}: step must be an integer`, { index: i });
-    if (!Number.isInteger(p.timestamp) || p.timestamp < 0)
+    if (!Number.isInteger(timestamp) || timestamp < 0)
       throw new ValidationFailed(`metric "${p.key}" point ${i}: timestamp must be a non-negative integer (ms)`, {
         index: i,
       });
-    s.steps.push(p.step);
+    s.steps.push(step);
     s.values.push(encodeMetricValue(p.value));
-    s.timestamps.push(p.timestamp);
+    s.timestamps.push(timestamp);
   }
   return [...byKey.values()];
 }
@@ -147,7 +149,7 @@ export function decideRun(cmd: RunCommand, run: Run): RunEvent[] {
       requireRun(run, cmd.data.runId);
       requireActive(run, 'logging metrics');
       if (cmd.data.points.length === 0) return [];
-      return [{ type: 'RunMetricsLogged', data: { runId: run.runId, series: toSeriesBatches(cmd.data.points) } }];
+      return [{ type: 'RunMetricsLogged', data: { runId: run.runId, series: toSeriesBatches(cmd.data.points, cmd.data.defaultTimestamp) } }];
     }
     case 'SetRunTags': {
       requireRun(run, cmd.data.runId);

@@ -106,6 +106,14 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   };
 
   const listeners = new Set<(head: number) => void>();
+  // The events just appended, as objects: the in-process projection runner reads them next,
+  // and parsing back JSON we serialised a moment ago would double the cost of ingestion.
+  const recent = new Map<number, RecordedEvent>();
+  const RECENT_LIMIT = 4096;
+  function remember(events: readonly RecordedEvent[]): void {
+    for (const e of events) recent.set(e.position, e);
+    while (recent.size > RECENT_LIMIT) recent.delete(recent.keys().next().value!);
+  }
 
   function replayOf(key: string, meta: AppendMetadata): AppendResult | null {
     const prior = q.idem.get(key);
@@ -177,6 +185,8 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
           dataText,
           hash,
         );
+        // Event data is plain JSON by contract (canonicalJson refuses anything else), so the
+        // object itself stands in for what parsing the stored text would give.
         recorded.push({ ...env, position, data: e.data, hash });
         previousHash = hash;
       }
@@ -199,7 +209,10 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     async append(writes, meta) {
       if (!meta.actor) throw new ValidationFailed('every append needs an actor');
       const result = appendTx.immediate(writes, meta);
-      if (result.events.length > 0) for (const l of listeners) l(result.lastPosition);
+      if (result.events.length > 0) {
+        remember(result.events);
+        for (const l of listeners) l(result.lastPosition);
+      }
       return result;
     },
     async findReplay(meta) {
@@ -211,6 +224,16 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       return { events: rows.map(toRecorded), revision };
     },
     async readAll({ after, limit }) {
+      if (recent.has(after + 1)) {
+        const out: RecordedEvent[] = [];
+        for (let p = after + 1; out.length < limit; p++) {
+          const e = recent.get(p);
+          if (!e) break;
+          out.push(e);
+        }
+        // Only a contiguous run up to the head is safe to serve from memory.
+        if (out.length === limit || out[out.length - 1]!.position === (q.head.get()?.p ?? 0)) return out;
+      }
       return q.readAll.all(after, limit).map(toRecorded);
     },
     async headPosition() {
