@@ -108,11 +108,20 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   const listeners = new Set<(head: number) => void>();
   // The events just appended, as objects: the in-process projection runner reads them next,
   // and parsing back JSON we serialised a moment ago would double the cost of ingestion.
-  const recent = new Map<number, RecordedEvent>();
-  const RECENT_LIMIT = 4096;
-  function remember(events: readonly RecordedEvent[]): void {
-    for (const e of events) recent.set(e.position, e);
-    while (recent.size > RECENT_LIMIT) recent.delete(recent.keys().next().value!);
+  // Bounded by the size of the stored JSON, since one metric batch can be megabytes.
+  const recent = new Map<number, { event: RecordedEvent; bytes: number }>();
+  const RECENT_MAX_BYTES = 32 * 1024 * 1024;
+  let recentBytes = 0;
+  function remember(events: readonly { event: RecordedEvent; bytes: number }[]): void {
+    for (const e of events) {
+      recent.set(e.event.position, e);
+      recentBytes += e.bytes;
+    }
+    while (recentBytes > RECENT_MAX_BYTES && recent.size > 0) {
+      const [position, oldest] = recent.entries().next().value!;
+      recent.delete(position);
+      recentBytes -= oldest.bytes;
+    }
   }
 
   function replayOf(key: string, meta: AppendMetadata): AppendResult | null {
@@ -132,7 +141,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     };
   }
 
-  const appendTx = db.transaction((writes: readonly StreamWrite[], meta: AppendMetadata): AppendResult => {
+  const appendTx = db.transaction((writes: readonly StreamWrite[], meta: AppendMetadata): AppendResult & { sizes?: number[] } => {
     if (meta.idempotencyKey !== undefined) {
       const replay = replayOf(meta.idempotencyKey, meta);
       if (replay) return replay;
@@ -142,6 +151,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     const correlationId = meta.correlationId ?? randomUUID();
     const causationId = meta.causationId ?? null;
     const recorded: RecordedEvent[] = [];
+    const sizes: number[] = [];
     const revisions: Record<string, number> = {};
     for (const w of writes) {
       const current = q.stream.get(w.stream);
@@ -188,6 +198,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         // Event data is plain JSON by contract (canonicalJson refuses anything else), so the
         // object itself stands in for what parsing the stored text would give.
         recorded.push({ ...env, position, data: e.data, hash });
+        sizes.push(dataText.length);
         previousHash = hash;
       }
       if (w.events.length > 0) q.upsertStream.run(w.stream, revision, previousHash);
@@ -201,16 +212,23 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         position,
         recordedAt,
       );
-    return { events: recorded, revisions, lastPosition: position, replayed: false, result: meta.result ?? null };
+    return {
+      events: recorded,
+      revisions,
+      lastPosition: position,
+      replayed: false,
+      result: meta.result ?? null,
+      sizes,
+    };
   });
 
   return {
     db,
     async append(writes, meta) {
       if (!meta.actor) throw new ValidationFailed('every append needs an actor');
-      const result = appendTx.immediate(writes, meta);
+      const { sizes, ...result } = appendTx.immediate(writes, meta);
       if (result.events.length > 0) {
-        remember(result.events);
+        remember(result.events.map((event, i) => ({ event, bytes: sizes![i]! })));
         for (const l of listeners) l(result.lastPosition);
       }
       return result;
@@ -229,7 +247,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         for (let p = after + 1; out.length < limit; p++) {
           const e = recent.get(p);
           if (!e) break;
-          out.push(e);
+          out.push(e.event);
         }
         // Only a contiguous run up to the head is safe to serve from memory.
         if (out.length === limit || out[out.length - 1]!.position === (q.head.get()?.p ?? 0)) return out;

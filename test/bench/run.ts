@@ -1,0 +1,73 @@
+// npm run bench: every performance target of the platform, each beside a baseline measured in
+// the same run. Prints a Markdown report; BENCH_QUICK=1 shrinks the sizes for a smoke run.
+import { benchIngest } from './ingest.bench.js';
+import { benchSearch } from './search.bench.js';
+import { benchSeries } from './series.bench.js';
+import { benchStartup } from './startup.bench.js';
+import { fmt, machine } from './support.js';
+
+const quick = process.env.BENCH_QUICK === '1';
+const only = (process.env.BENCH_ONLY ?? 'ingest,series,search,startup').split(',');
+const lines: string[] = [];
+const log = (s = '') => {
+  lines.push(s);
+  console.log(s);
+};
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+
+log(`## Run of ${new Date().toISOString().slice(0, 10)}${quick ? ' (quick sizes)' : ''}`);
+log();
+log(`Machine: ${machine()}`);
+log();
+
+if (only.includes('ingest')) {
+  const points = quick ? 1_000_000 : 10_000_000;
+  const r = await benchIngest(points, 10_000, 3);
+  log(`### Bulk metric ingestion, end to end (${fmt(points)} points, batches of ${fmt(r.batch)}, ${r.concurrency} connections)`);
+  log();
+  log('| measure | figure | target |');
+  log('| --- | --- | --- |');
+  log(`| Chronicle: HTTP POST to acknowledged and queryable | ${fmt(r.pointsPerSecond, 0)} points/s | ≥ 250,000 points/s |`);
+  log(`| baseline: prepared INSERTs straight into SQLite, 10k-row transactions | ${fmt(r.baselineRowsPerSecond, 0)} rows/s | |`);
+  log(`| ratio Chronicle / baseline | ${r.ratio.toFixed(2)} | ≥ 0.5 |`);
+  log(`| server peak RSS while ingesting | ${fmt(r.maxServerRssMb, 0)} MB | < 500 MB |`);
+  log();
+}
+
+if (only.includes('series')) {
+  const r = await benchSeries(quick ? 200_000 : 1_000_000, quick ? 100 : 300);
+  log(`### metricSeries, one metric of ${fmt(r.points)} points, maxPoints 1000 (${r.series.n} queries)`);
+  log();
+  log('| measure | p50 | p99 | target |');
+  log('| --- | --- | --- | --- |');
+  log(`| metricSeries over HTTP (tier ${r.level}, ${r.returned} points returned) | ${ms(r.series.p50)} | ${ms(r.series.p99)} | p99 < 20 ms |`);
+  log(`| baseline: \`{ __typename }\` round trip | ${ms(r.floor.p50)} | ${ms(r.floor.p99)} | |`);
+  log(`| ratio p50 series / round trip | ${(r.series.p50 / r.floor.p50).toFixed(1)} | | |`);
+  log();
+}
+
+if (only.includes('search')) {
+  const r = await benchSearch(quick ? 2_000 : 10_000, quick ? 100 : 300);
+  log(`### runs search, ${fmt(r.runs)} runs x 20 params x 10 metrics (${r.search.n} queries)`);
+  log();
+  log("Query: `filter: \"metrics.m0 > 0.5 and params.p3 = 'v3'\"`, `orderBy: [\"metrics.m1 DESC\"]`, `first: 50`, with each run's latest metrics.");
+  log();
+  log('| measure | p50 | p99 | target |');
+  log('| --- | --- | --- | --- |');
+  log(`| filtered, ordered search (${r.matched} runs on the page) | ${ms(r.search.p50)} | ${ms(r.search.p99)} | p99 < 50 ms |`);
+  log(`| baseline: same page, no filter, default order | ${ms(r.unfiltered.p50)} | ${ms(r.unfiltered.p99)} | |`);
+  log(`| baseline: \`{ __typename }\` round trip | ${ms(r.floor.p50)} | ${ms(r.floor.p99)} | |`);
+  log(`| projecting the seeded history on first start | ${fmt(r.projectMs, 0)} ms | | |`);
+  log();
+}
+
+if (only.includes('startup')) {
+  const r = await benchStartup(quick ? 100 : 1024, 5);
+  log(`### Server start to healthy (${r.withData.n} starts each)`);
+  log();
+  log('| measure | p50 | max | target |');
+  log('| --- | --- | --- | --- |');
+  log(`| data file of ${fmt(r.fileMb, 0)} MB (${fmt(r.events)} events) | ${ms(r.withData.p50)} | ${ms(r.withData.max)} | < 2 s |`);
+  log(`| baseline: empty data directory (first start, bootstrap included) | ${ms(r.empty.p50)} | ${ms(r.empty.max)} | |`);
+  log();
+}
