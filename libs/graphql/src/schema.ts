@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { makeSchema } from 'nexus';
+import type { SchemaConfig } from 'nexus/dist/core.js';
 import * as common from './common.js';
 import * as experiments from './experiments.js';
 import * as metrics from './metrics.js';
@@ -11,9 +12,14 @@ import * as users from './users.js';
  * The GraphQL schema. Artifacts (schema.graphql, the resolver typegen) are written only by
  * `npm run schema`, never at server start; both are committed and checked in CI.
  */
-export function buildSchema(opts: { generateInto?: string } = {}) {
+export function buildSchema() {
+  return makeSchema(schemaConfig());
+}
+
+/** The schema's configuration; with `generateInto`, where its artifacts are written. */
+export function schemaConfig(opts: { generateInto?: string } = {}): SchemaConfig {
   const root = opts.generateInto;
-  return makeSchema({
+  return {
     types: [scalars, common, experiments, runs, metrics, users],
     shouldGenerateArtifacts: root !== undefined,
     shouldExitAfterGenerateArtifacts: false,
@@ -29,5 +35,5 @@ export function buildSchema(opts: { generateInto?: string } = {}) {
       : {}),
     nonNullDefaults: { output: false, input: false },
     features: { abstractTypeStrategies: { resolveType: true } },
-  });
+  };
 }
