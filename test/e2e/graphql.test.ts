@@ -53,6 +53,15 @@ describe('experiments', () => {
     expect(res.body.data.restoreExperiment.lifecycle).toBe('ACTIVE');
   });
 
+  it('sets experiment tags', async () => {
+    const id = await createExperiment('exp-tags');
+    const r = await q('mutation($id: ID!) { setExperimentTags(id: $id, tags: [{ key: "team", value: "vision" }, { key: "q", value: "4" }]) { tags { key value } } }', { id });
+    expect(r.body.data.setExperimentTags.tags).toEqual([
+      { key: 'q', value: '4' },
+      { key: 'team', value: 'vision' },
+    ]);
+  });
+
   it('has the Default experiment with id 0', async () => {
     const r = await q('query { experiment(id: "0") { name } }');
     expect(r.body.data.experiment.name).toBe('Default');
@@ -230,6 +239,36 @@ describe('runs', () => {
   });
 });
 
+describe('concurrent writers', () => {
+  it('applies twenty concurrent writes to one run without losing any', async () => {
+    const exp = await createExperiment('exp-concurrent');
+    const run = await startRun(exp);
+    const writes = Array.from({ length: 20 }, (_, i) =>
+      q('mutation($r: ID!, $k: String!) { logParams(runId: $r, params: [{ key: $k, value: "v" }]) { id } }', { r: run.id, k: `p${i}` }),
+    );
+    const results = await Promise.all(writes);
+    expect(results.every((r) => r.body.errors === undefined)).toBe(true);
+    const after = await q('query($r: ID!) { run(id: $r) { params { key } } }', { r: run.id });
+    expect(after.body.data.run.params).toHaveLength(20);
+  });
+
+  it('lets one of two conflicting param values win; the other is refused, not lost silently', async () => {
+    const exp = await createExperiment('exp-race');
+    const run = await startRun(exp);
+    const m = 'mutation($r: ID!, $v: String!) { logParams(runId: $r, params: [{ key: "seed", value: $v }]) { id } }';
+    const [a, b] = await Promise.all([q(m, { r: run.id, v: '1' }), q(m, { r: run.id, v: '2' })]);
+    const codes = [a, b].map((r) => r.body.errors?.[0]?.extensions?.code ?? 'OK').sort();
+    expect(codes).toEqual(['BAD_USER_INPUT', 'OK']);
+  });
+
+  it('creates one experiment when two requests race for the same name', async () => {
+    const m = 'mutation { createExperiment(input: { name: "exp-name-race" }) { id } }';
+    const results = await Promise.all([q(m), q(m), q(m)]);
+    expect(results.filter((r) => r.body.errors === undefined)).toHaveLength(1);
+    expect(results.filter((r) => code(r) === 'CONFLICT')).toHaveLength(2);
+  });
+});
+
 describe('search', () => {
   let exp: string;
   beforeAll(async () => {
@@ -324,6 +363,18 @@ describe('auth', () => {
     await new Promise((r) => setTimeout(r, 400));
     const r = await gql(server.url, '{ me { username } }', {}, { authorization: `Bearer ${t.body.data.createToken.secret}` });
     expect(r.body.errors![0]!.message).toMatch(/expired/);
+  });
+});
+
+describe('operations', () => {
+  it('serves health and Prometheus metrics without a token', async () => {
+    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { status: string; head: number; projected: number };
+    expect(health.status).toBe('ok');
+    expect(health.projected).toBe(health.head);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/chronicle_log_head_position \d+/);
+    expect(metrics).toContain('chronicle_http_request_duration_seconds_bucket');
+    expect(metrics).toContain('chronicle_projection_lag_events 0');
   });
 });
 

@@ -8,6 +8,7 @@ import type { Platform } from '../platform.js';
 import { errorHandler } from './error-handler.js';
 import { registerGraphQL } from './graphql-route.js';
 import { registerIngest } from './ingest-route.js';
+import { registerMetrics } from './metrics-route.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -15,7 +16,8 @@ declare module 'fastify' {
   }
 }
 
-const PUBLIC_ROUTES = new Set(['/healthz']);
+// Health and metrics are for load balancers and Prometheus, which carry no token.
+const PUBLIC_ROUTES = new Set(['/healthz', '/metrics']);
 
 /** Builds the HTTP app without listening, so tests can bind it to any port. */
 export async function createHttpApp(platform: Platform, config: ServerConfig, logger: Logger): Promise<FastifyInstance> {
@@ -49,6 +51,7 @@ export async function createHttpApp(platform: Platform, config: ServerConfig, lo
     projected: platform.runner.position,
   }));
 
+  registerMetrics(app, platform);
   registerIngest(app, platform);
   await registerGraphQL(app, platform);
   return app;
