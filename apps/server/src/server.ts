@@ -43,7 +43,11 @@ export async function startServer(config: ServerConfig, logger: Logger = pino({ 
 }
 
 /** SIGINT/SIGTERM: finish what is in flight, then exit; a second signal exits at once. */
-export function stopOnSignals(server: RunningServer, logger: Logger, graceMs: number): void {
+export function stopOnSignals(
+  server: RunningServer,
+  logger: Pick<Logger, 'info' | 'error'> = server.app.log,
+  graceMs = 10_000,
+): void {
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) process.exit(1);

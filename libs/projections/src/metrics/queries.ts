@@ -103,7 +103,8 @@ export function metricQueries(db: SqliteDatabase) {
       if (i === rows.length - 1) push(r.last_step, r.last_value);
     });
     out.sort((a, b) => a.step - b.step);
-    return out;
+    // A bucket's first point is often its minimum or maximum too: keep it once.
+    return out.filter((p, i) => i === 0 || p.step !== out[i - 1]!.step || p.value !== out[i - 1]!.value);
   }
 
   return {

@@ -1,0 +1,32 @@
+export { createClient, DEFAULT_EXPERIMENT_ID, type ChronicleClient, type ClientOptions, type StartRunOptions } from './client.js';
+export { ActiveRun, type ActiveRunOptions } from './active-run.js';
+export { ChronicleApiError, ChronicleNetworkError, isRetryable } from './errors.js';
+export type { CreateExperimentInput, ExperimentsApi } from './experiments.js';
+export type { RunSearch, RunsApi, StartRunInput } from './runs.js';
+export type { TokensApi, UsersApi } from './users.js';
+export type { RetryOptions } from './transport.js';
+export { encodeMetricValue, decodeMetricValue, type WireMetricValue } from './metric-value.js';
+export type {
+  ApiToken,
+  CreatedToken,
+  Experiment,
+  IngestResult,
+  KeyValue,
+  KeyValuesInput,
+  LatestMetric,
+  Lifecycle,
+  LifecycleFilter,
+  MetricHistory,
+  MetricPoint,
+  MetricPointInput,
+  MetricSeries,
+  PageInfo,
+  Role,
+  Run,
+  RunPage,
+  RunSource,
+  RunStatus,
+  TerminalStatus,
+  User,
+  Viewer,
+} from './types.js';
