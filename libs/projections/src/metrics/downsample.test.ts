@@ -51,3 +51,37 @@ describe('tiers', () => {
     expect(agg).toMatchObject({ count: 4, first: { step: 1 }, last: { step: 3 }, min: { value: -1 }, max: { value: 5 } });
   });
 });
+
+describe('metricSeries resolution', async () => {
+  const { createSqliteEventStore } = await import('@chronicle/event-store');
+  const { allProjections, createReadModels } = await import('../read-models.js');
+  const { ProjectionRunner } = await import('../runner/projection-runner.js');
+
+  async function seriesOf(n: number, maxPoints: number) {
+    const store = createSqliteEventStore({ path: ':memory:' });
+    const runner = new ProjectionRunner({ store, db: store.db, projections: allProjections });
+    const steps = range(n);
+    await store.append(
+      [{ stream: 'run-r', expectedRevision: 'any', events: [{ type: 'RunMetricsLogged', data: { runId: 'r', series: [{ key: 'k', steps, values: steps.map((s) => Math.sin(s / 97)), timestamps: steps } ] } }] }],
+      { actor: 'user:t' },
+    );
+    await runner.catchUp();
+    return createReadModels(store.db).metrics.series('r', 'k', maxPoints);
+  }
+
+  it('draws small series from raw points, exactly maxPoints of them', async () => {
+    const s = await seriesOf(1_000, 60);
+    expect(s.level).toBe(0);
+    expect(s.points).toHaveLength(60);
+  });
+
+  it('draws large series from a tier, never more than asked, and close to it', async () => {
+    const s = await seriesOf(300_000, 1_000);
+    expect(s.level).toBeGreaterThan(0);
+    expect(s.points.length).toBeLessThanOrEqual(1_000);
+    expect(s.points.length).toBeGreaterThan(900);
+    expect(s.points[0]!.step).toBe(0);
+    expect(s.points[s.points.length - 1]!.step).toBe(299_999);
+    expect(new Set(s.points.map((p) => p.step)).size).toBe(s.points.length);
+  });
+});

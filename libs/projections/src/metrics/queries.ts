@@ -25,8 +25,8 @@ export interface ChartPoint {
 }
 
 export const MAX_SERIES_POINTS = 10_000;
-/** Below this many stored points per requested point, raw points are cheap enough to read. */
-const RAW_FACTOR = 4;
+/** Up to this many points, reading the raw points is cheap (a few milliseconds) and exact. */
+const RAW_LIMIT = 50_000;
 
 interface ChunkRow {
   steps: Buffer;
@@ -129,10 +129,12 @@ export function metricQueries(db: SqliteDatabase) {
         throw new ValidationFailed(`maxPoints must be an integer between 2 and ${MAX_SERIES_POINTS}`, { field: 'maxPoints' });
       const total = seriesRow.get(runId, key)?.count ?? 0;
       let level = 0;
-      if (total > maxPoints * RAW_FACTOR) {
+      if (total > Math.max(RAW_LIMIT, maxPoints * 4)) {
+        // The finest tier with at most 2·maxPoints buckets: levels are 4x apart, so it has
+        // more than maxPoints/2 buckets, whose min and max give LTTB at least maxPoints points.
         level = TIER_LEVELS;
         for (let l = 1; l <= TIER_LEVELS; l++)
-          if (Math.ceil(total / bucketSize(l)) <= maxPoints) {
+          if (Math.ceil(total / bucketSize(l)) <= 2 * maxPoints) {
             level = l;
             break;
           }
