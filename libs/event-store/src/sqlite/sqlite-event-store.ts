@@ -110,7 +110,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   // and parsing back JSON we serialised a moment ago would double the cost of ingestion.
   // Bounded by the size of the stored JSON, since one metric batch can be megabytes.
   const recent = new Map<number, { event: RecordedEvent; bytes: number }>();
-  const RECENT_MAX_BYTES = 32 * 1024 * 1024;
+  const RECENT_MAX_BYTES = 8 * 1024 * 1024;
   let recentBytes = 0;
   function remember(events: readonly { event: RecordedEvent; bytes: number }[]): void {
     for (const e of events) {
