@@ -111,7 +111,7 @@ export async function benchIngest(points: number, batch = 10_000, concurrency = 
     const stored = (check.body.data.run.metrics as { count: number }[]).reduce((a, m) => a + m.count, 0);
     if (stored !== batches * batch) throw new Error(`expected ${batches * batch} points stored, found ${stored}`);
     const pps = (batches * batch) / seconds;
-    const baseline = baselineInsert(Math.min(points, 2_000_000), batch);
+    const baseline = baselineInsert(batches * batch, batch);
     return { points: batches * batch, pointsPerSecond: pps, baselineRowsPerSecond: baseline, ratio: pps / baseline, maxServerRssMb: maxRss, batch, concurrency };
   } finally {
     await server.dispose();

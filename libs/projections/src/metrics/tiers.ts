@@ -35,25 +35,28 @@ export function aggregateBatch(
   values: ArrayLike<number>,
   timestamps: ArrayLike<number>,
 ): BucketAggregate[] {
-  const out: BucketAggregate[] = [];
+  const point = (i: number): TierPoint | null => (i < 0 ? null : { step: steps[i]!, value: values[i]!, timestamp: timestamps[i]! });
   let level: BucketAggregate[] = [];
-  let current: BucketAggregate | null = null;
-  for (let i = 0; i < steps.length; i++) {
-    const b = Math.floor((base + i) / BASE_BUCKET);
-    if (!current || current.bucket !== b) {
-      current = { level: 1, bucket: b, count: 0, first: null, last: null, min: null, max: null };
-      level.push(current);
+  // Indexes, not objects, while scanning: this runs for every ingested point.
+  for (let start = 0; start < steps.length; ) {
+    const bucket = Math.floor((base + start) / BASE_BUCKET);
+    const end = Math.min(steps.length, (bucket + 1) * BASE_BUCKET - base);
+    let first = -1;
+    let last = -1;
+    let min = -1;
+    let max = -1;
+    for (let i = start; i < end; i++) {
+      const v = values[i]!;
+      if (!Number.isFinite(v)) continue;
+      if (first < 0) first = i;
+      last = i;
+      if (min < 0 || v < values[min]!) min = i;
+      if (max < 0 || v > values[max]!) max = i;
     }
-    current.count++;
-    const v = values[i]!;
-    if (!Number.isFinite(v)) continue;
-    const p = { step: steps[i]!, value: v, timestamp: timestamps[i]! };
-    if (!current.first) current.first = p;
-    current.last = p;
-    if (!current.min || v < current.min.value) current.min = p;
-    if (!current.max || v > current.max.value) current.max = p;
+    level.push({ level: 1, bucket, count: end - start, first: point(first), last: point(last), min: point(min), max: point(max) });
+    start = end;
   }
-  out.push(...level);
+  const out = [...level];
   for (let l = 2; l <= TIER_LEVELS; l++) {
     const next: BucketAggregate[] = [];
     for (const a of level) {
