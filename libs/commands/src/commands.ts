@@ -100,6 +100,22 @@ export function createCommands(opts: CommandsOptions) {
     return done(res, value);
   }
 
+  /** Runs one command on one experiment stream. */
+  async function onExperiment(
+    ctx: CommandContext,
+    name: string,
+    experimentId: string,
+    input: unknown,
+    command: Parameters<typeof experimentDecider.decide>[0],
+  ) {
+    writer(ctx, name);
+    const res = await handleCommand(store, experimentStream(experimentId), experimentDecider, command, {
+      meta: metaFor(ctx, name, input, { experimentId }),
+      cache,
+    });
+    return done(res, { experimentId });
+  }
+
   const experiments = {
     async create(ctx: CommandContext, input: { name: string; description?: string; tags?: KeyValue[]; experimentId?: string }) {
       writer(ctx, 'creating an experiment');
@@ -127,39 +143,12 @@ export function createCommands(opts: CommandsOptions) {
       );
       return done(res, { experimentId });
     },
-    async delete(ctx: CommandContext, experimentId: string) {
-      writer(ctx, 'deleting an experiment');
-      const res = await handleCommand(
-        store,
-        experimentStream(experimentId),
-        experimentDecider,
-        { type: 'DeleteExperiment', data: { experimentId, at: clock() } },
-        { meta: metaFor(ctx, 'DeleteExperiment', { experimentId }, { experimentId }), cache },
-      );
-      return done(res, { experimentId });
-    },
-    async restore(ctx: CommandContext, experimentId: string) {
-      writer(ctx, 'restoring an experiment');
-      const res = await handleCommand(
-        store,
-        experimentStream(experimentId),
-        experimentDecider,
-        { type: 'RestoreExperiment', data: { experimentId, at: clock() } },
-        { meta: metaFor(ctx, 'RestoreExperiment', { experimentId }, { experimentId }), cache },
-      );
-      return done(res, { experimentId });
-    },
-    async setTags(ctx: CommandContext, experimentId: string, tags: KeyValue[]) {
-      writer(ctx, 'tagging an experiment');
-      const res = await handleCommand(
-        store,
-        experimentStream(experimentId),
-        experimentDecider,
-        { type: 'SetExperimentTags', data: { experimentId, tags } },
-        { meta: metaFor(ctx, 'SetExperimentTags', { experimentId, tags }, { experimentId }), cache },
-      );
-      return done(res, { experimentId });
-    },
+    delete: (ctx: CommandContext, experimentId: string) =>
+      onExperiment(ctx, 'DeleteExperiment', experimentId, { experimentId }, { type: 'DeleteExperiment', data: { experimentId, at: clock() } }),
+    restore: (ctx: CommandContext, experimentId: string) =>
+      onExperiment(ctx, 'RestoreExperiment', experimentId, { experimentId }, { type: 'RestoreExperiment', data: { experimentId, at: clock() } }),
+    setTags: (ctx: CommandContext, experimentId: string, tags: KeyValue[]) =>
+      onExperiment(ctx, 'SetExperimentTags', experimentId, { experimentId, tags }, { type: 'SetExperimentTags', data: { experimentId, tags } }),
   };
 
   const runs = {
