@@ -4,6 +4,7 @@ import { benchIngest } from './ingest.bench.js';
 import { benchSearch } from './search.bench.js';
 import { benchSeries } from './series.bench.js';
 import { benchStartup } from './startup.bench.js';
+import { benchVerify } from './verify.bench.js';
 import { fmt, machine } from './support.js';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -69,5 +70,17 @@ if (only.includes('startup')) {
   log('| --- | --- | --- | --- |');
   log(`| data file of ${fmt(r.fileMb, 0)} MB (${fmt(r.events)} events) | ${ms(r.withData.p50)} | ${ms(r.withData.max)} | < 2 s |`);
   log(`| baseline: empty data directory (first start, bootstrap included) | ${ms(r.empty.p50)} | ${ms(r.empty.max)} | |`);
+  log();
+}
+
+if (only.includes('verify')) {
+  const r = await benchVerify(Number(process.env.BENCH_VERIFY_EVENTS ?? (quick ? 100_000 : 1_000_000)));
+  log(`### Integrity verification, ${fmt(r.events)} events (${fmt(r.fileMb, 0)} MB file; written in ${fmt(r.writeMs / 1000)} s)`);
+  log();
+  log('| measure | MB/s | events/s | time | target |');
+  log('| --- | --- | --- | --- | --- |');
+  log(`| verifyLog: read, re-hash every chain, compare heads | ${fmt(r.verify.mbPerS)} | ${fmt(r.verify.eventsPerS, 0)} | ${fmt(r.verify.ms, 0)} ms | |`);
+  log(`| baseline: plain SHA-256 over the same bytes, in memory | ${fmt(r.sha256.mbPerS)} | ${fmt(r.sha256.eventsPerS, 0)} | ${fmt(r.sha256.ms, 0)} ms | |`);
+  log(`| ratio verify / raw hashing | ${r.ratio.toFixed(2)} | | | ≥ 0.6 |`);
   log();
 }

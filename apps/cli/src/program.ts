@@ -1,6 +1,8 @@
 import { ChronicleApiError, ChronicleNetworkError } from '@chronicle/sdk';
 import { Command, CommanderError, Option } from 'commander';
+import { registerAudit } from './commands/audit.js';
 import { registerExperiments } from './commands/experiments.js';
+import { registerArtifacts, registerModels } from './commands/registry.js';
 import { registerRuns } from './commands/runs.js';
 import { registerServer } from './commands/server.js';
 import { registerTokens } from './commands/tokens.js';
@@ -40,8 +42,11 @@ set CHRONICLE_DEBUG=1 to see stack traces.`,
   registerServer(program);
   registerExperiments(program, io);
   registerRuns(program, io);
+  registerArtifacts(program, io);
+  registerModels(program, io);
   registerTokens(program, io);
   registerUsers(program, io);
+  registerAudit(program, io);
   program
     .command('whoami')
     .description('show who your credentials act as')

@@ -12,6 +12,8 @@ const schema = z.object({
   CHRONICLE_MAX_BODY_MB: z.coerce.number().positive().max(1024).default(64),
   /** Seconds in-flight requests get to finish on SIGTERM before the server stops anyway. */
   CHRONICLE_SHUTDOWN_GRACE_S: z.coerce.number().positive().default(10),
+  /** Seconds between seals of the event log (also sealed on shutdown); 0 seals on shutdown only. */
+  CHRONICLE_SEAL_INTERVAL_S: z.coerce.number().min(0).default(300),
 });
 
 export type ServerConfig = Readonly<{
@@ -22,6 +24,7 @@ export type ServerConfig = Readonly<{
   loopbackRole: z.infer<typeof schema>['CHRONICLE_LOOPBACK_ROLE'];
   maxBodyBytes: number;
   shutdownGraceMs: number;
+  sealIntervalMs: number;
 }>;
 
 export function loadConfig(env: Record<string, string | undefined>, overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -39,6 +42,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     loopbackRole: e.CHRONICLE_LOOPBACK_ROLE,
     maxBodyBytes: Math.round(e.CHRONICLE_MAX_BODY_MB * 1024 * 1024),
     shutdownGraceMs: e.CHRONICLE_SHUTDOWN_GRACE_S * 1000,
+    sealIntervalMs: e.CHRONICLE_SEAL_INTERVAL_S * 1000,
     ...overrides,
   });
 }

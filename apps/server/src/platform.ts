@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadOrCreateSealKey, sealLog, SEAL_KEY_FILE, verifyLog, type IntegrityReport, type SealResult } from '@chronicle/audit';
+import { createLocalBlobStore, type BlobStore } from '@chronicle/blobs';
 import { createCommands, type Commands } from '@chronicle/commands';
 import { createSqliteEventStore, openSqliteDatabase, type EventStore, type SqliteDatabase } from '@chronicle/event-store';
 import { allProjections, createReadModels, ProjectionRunner, type ReadModels } from '@chronicle/projections';
@@ -11,6 +13,10 @@ export interface Platform {
   runner: ProjectionRunner;
   read: ReadModels;
   commands: Commands;
+  /** Artifact contents, by SHA-256, in `<dataDir>/blobs`. */
+  blobs: BlobStore;
+  /** Verification trusts only seals signed with this data directory's seal key. */
+  audit: { verify(): Promise<IntegrityReport>; seal(): Promise<SealResult | null> };
   close(): Promise<void>;
 }
 
@@ -45,12 +51,19 @@ export async function openPlatform(opts: { dataDir: string; logger: Logger; cloc
     ...(opts.clock ? { clock: opts.clock } : {}),
     afterAppend: (position) => runner.waitFor(position),
   });
+  const sealKey = loadOrCreateSealKey(join(opts.dataDir, SEAL_KEY_FILE));
+  const blobs = createLocalBlobStore({ root: join(opts.dataDir, 'blobs') });
   return {
+    blobs,
     db,
     store,
     runner,
     read,
     commands,
+    audit: {
+      verify: () => verifyLog(store, { trustedSealKeys: [sealKey.publicKeyPem] }),
+      seal: () => sealLog(store, sealKey, opts.clock ? { clock: opts.clock } : {}),
+    },
     async close() {
       await runner.stop();
       await store.close();

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
+import { startSealing } from './audit-seals.js';
 import { bootstrap } from './bootstrap.js';
 import type { ServerConfig } from './config.js';
 import { createHttpApp } from './http/app.js';
@@ -17,6 +18,7 @@ export async function startServer(config: ServerConfig, logger: Logger = pino({ 
   const started = performance.now();
   const platform = await openPlatform({ dataDir: config.dataDir, logger });
   await bootstrap(platform, config.dataDir, logger);
+  const sealer = startSealing({ seal: platform.audit.seal, intervalMs: config.sealIntervalMs, logger });
   const app = await createHttpApp(platform, config, logger);
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
@@ -34,6 +36,7 @@ export async function startServer(config: ServerConfig, logger: Logger = pino({ 
     stop() {
       stopping ??= (async () => {
         await app.close();
+        await sealer.stop();
         await platform.close();
         logger.info('Chronicle stopped');
       })();

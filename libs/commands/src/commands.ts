@@ -20,6 +20,7 @@ import {
 } from '@chronicle/domain';
 import { handleCommand, loadState, StateCache, type AppendResult, type EventStore } from '@chronicle/event-store';
 import { metaFor, type CommandContext } from './context.js';
+import { createRegistryCommands, type PromotionGate } from './registry.js';
 
 export interface CommandsOptions {
   store: EventStore;
@@ -31,6 +32,8 @@ export interface CommandsOptions {
    * server waits there for the read models, which gives read-your-writes.
    */
   afterAppend?: (position: number) => Promise<void>;
+  /** Checked before any model alias or stage moves (approvals, promotion gates). */
+  promotionGate?: PromotionGate;
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -293,7 +296,15 @@ export function createCommands(opts: CommandsOptions) {
     },
   };
 
-  return { experiments, runs, users };
+  const registry = createRegistryCommands({
+    store,
+    clock,
+    cache,
+    done,
+    ...(opts.promotionGate ? { promotionGate: opts.promotionGate } : {}),
+  });
+
+  return { experiments, runs, users, ...registry };
 }
 
 export type Commands = ReturnType<typeof createCommands>;

@@ -11,3 +11,7 @@ export * from './runs/decider.js';
 export * from './users/roles.js';
 export * from './users/events.js';
 export * from './users/decider.js';
+export * from './models/events.js';
+export * from './models/commands.js';
+export * from './models/decider.js';
+export * from './models/ref.js';

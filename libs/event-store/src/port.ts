@@ -43,6 +43,29 @@ export interface ReadStreamResult {
   revision: number;
 }
 
+/** A stored event exactly as persisted: `dataText` is the canonical JSON the hash covers. */
+export interface RawEvent {
+  position: number;
+  id: string;
+  stream: string;
+  revision: number;
+  type: string;
+  schemaVersion: number;
+  recordedAt: number;
+  actor: string;
+  correlationId: string;
+  causationId: string | null;
+  dataText: string;
+  hash: string;
+}
+
+/** The last event of a stream as the store's head table records it. */
+export interface StreamHead {
+  stream: string;
+  revision: number;
+  hash: string;
+}
+
 export interface EventStore {
   /** Appends to one or more streams atomically: all events are written or none. */
   append(writes: readonly StreamWrite[], meta: AppendMetadata): Promise<AppendResult>;
@@ -54,6 +77,10 @@ export interface EventStore {
   readStream(stream: string, opts?: { fromRevision?: number; limit?: number }): Promise<ReadStreamResult>;
   /** Events with a position strictly greater than `after`, in order. */
   readAll(opts: { after: number; limit: number }): Promise<RecordedEvent[]>;
+  /** Like readAll, without parsing: for integrity checks, which must hash the stored text. */
+  readAllRaw(opts: { after: number; limit: number }): Promise<RawEvent[]>;
+  /** Every stream's head and the log's head position, read as one consistent snapshot. */
+  readHeads(): Promise<{ position: number; heads: StreamHead[] }>;
   /** Position of the last event in the log (0 when empty). */
   headPosition(): Promise<number>;
   /** Calls `listener` with the new head after every append that wrote events. */

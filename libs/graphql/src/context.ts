@@ -1,3 +1,4 @@
+import type { IntegrityReport } from '@chronicle/audit';
 import type { Commands, CommandContext } from '@chronicle/commands';
 import type { Principal } from '@chronicle/domain';
 import type { ReadModels } from '@chronicle/projections';
@@ -7,6 +8,8 @@ export interface GraphQLContext {
   principal: Principal;
   commands: Commands;
   read: ReadModels;
+  /** Integrity checks against the live event store. */
+  audit: { verify(): Promise<IntegrityReport> };
   correlationId: string;
   /** From the Idempotency-Key header; a mutation's own `idempotencyKey` argument wins. */
   idempotencyKey?: string;

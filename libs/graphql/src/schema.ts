@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import { makeSchema } from 'nexus';
 import type { SchemaConfig } from 'nexus/dist/core.js';
+import * as audit from './audit.js';
+import * as artifacts from './artifacts.js';
 import * as common from './common.js';
 import * as experiments from './experiments.js';
 import * as metrics from './metrics.js';
+import * as models from './models.js';
 import * as runs from './runs.js';
 import * as scalars from './scalars.js';
 import * as users from './users.js';
@@ -20,7 +23,7 @@ export function buildSchema() {
 export function schemaConfig(opts: { generateInto?: string } = {}): SchemaConfig {
   const root = opts.generateInto;
   return {
-    types: [scalars, common, experiments, runs, metrics, users],
+    types: [scalars, common, experiments, runs, metrics, users, audit, artifacts, models],
     shouldGenerateArtifacts: root !== undefined,
     shouldExitAfterGenerateArtifacts: false,
     ...(root

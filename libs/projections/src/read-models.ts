@@ -1,4 +1,6 @@
 import type { SqliteDatabase } from '@chronicle/event-store';
+import { auditLogProjection } from './audit-log/projection.js';
+import { auditLogQueries } from './audit-log/queries.js';
 import { experimentsProjection } from './experiments/projection.js';
 import { experimentQueries } from './experiments/queries.js';
 import { metricsProjection } from './metrics/projection.js';
@@ -8,6 +10,10 @@ import { runsProjection } from './runs/projection.js';
 import { runQueries } from './runs/queries.js';
 import { usersProjection } from './users/projection.js';
 import { userQueries } from './users/queries.js';
+import { artifactsProjection } from './artifacts/projection.js';
+import { artifactQueries } from './artifacts/queries.js';
+import { modelsProjection } from './models/projection.js';
+import { modelQueries } from './models/queries.js';
 
 /** Every read model of the platform, in the order the runner applies them. */
 export const allProjections: readonly ProjectionDefinition[] = [
@@ -15,6 +21,9 @@ export const allProjections: readonly ProjectionDefinition[] = [
   runsProjection,
   metricsProjection,
   usersProjection,
+  auditLogProjection,
+  artifactsProjection,
+  modelsProjection,
 ];
 
 /** Query functions over the read models. The tables must exist: open the runner first. */
@@ -26,6 +35,9 @@ export function createReadModels(db: SqliteDatabase) {
     runs: runQueries(db),
     metrics: metricQueries(db),
     users: userQueries(db),
+    artifacts: artifactQueries(db),
+    models: modelQueries(db),
+    audit: auditLogQueries(db),
   };
 }
 

@@ -1,6 +1,9 @@
 import { ActiveRun, type ActiveRunOptions } from './active-run.js';
+import { artifactsApi, type ArtifactsApi } from './artifacts.js';
+import { auditApi, type AuditApi } from './audit.js';
 import { ChronicleApiError } from './errors.js';
 import { experimentsApi, type ExperimentsApi } from './experiments.js';
+import { modelsApi, type ModelsApi } from './models.js';
 import { runsApi, type RunsApi, type StartRunInput } from './runs.js';
 import { Transport, type RetryOptions } from './transport.js';
 import type { KeyValuesInput } from './types.js';
@@ -36,6 +39,12 @@ export interface ChronicleClient {
   readonly runs: RunsApi;
   readonly users: UsersApi;
   readonly tokens: TokensApi;
+  /** Run artifacts, streamed up and down. */
+  readonly artifacts: ArtifactsApi;
+  /** The model registry: models, versions, aliases, stages. */
+  readonly models: ModelsApi;
+  /** Entity histories, the audit log and integrity verification. */
+  readonly audit: AuditApi;
   /** Starts a run (creating its experiment by name if needed) and returns it ready for logging. */
   startRun(opts?: StartRunOptions): Promise<ActiveRun>;
   /** Logs to a run that already exists, e.g. one started by another process. */
@@ -77,6 +86,9 @@ export function createClient(options: ClientOptions): ChronicleClient {
     runs,
     users: usersApi(transport),
     tokens: tokensApi(transport),
+    artifacts: artifactsApi(transport),
+    models: modelsApi(transport),
+    audit: auditApi(transport),
 
     async startRun(opts = {}) {
       const { experimentId, experimentName, params, flushIntervalMs, maxBatchPoints, onFlushError, now, ...input } = opts;

@@ -4,6 +4,9 @@ export { ChronicleApiError, ChronicleNetworkError, isRetryable } from './errors.
 export type { CreateExperimentInput, ExperimentsApi } from './experiments.js';
 export type { RunSearch, RunsApi, StartRunInput } from './runs.js';
 export type { TokensApi, UsersApi } from './users.js';
+export type { AuditApi, AuditEntry, AuditEntryPage, AuditExportFormat, AuditLogFilter, IntegrityBreak, IntegrityReport } from './audit.js';
+export type { ArtifactDownload, ArtifactUpload, ArtifactsApi } from './artifacts.js';
+export type { ModelStage, ModelVersion, ModelsApi, PointerPeriod, RegisteredModel } from './models.js';
 export type { RetryOptions } from './transport.js';
 export { encodeMetricValue, decodeMetricValue, type WireMetricValue } from './metric-value.js';
 export type {

@@ -100,6 +100,52 @@ export class Transport {
     });
   }
 
+  /** GET a REST route whose answer is a file (an export): the body as a stream, not parsed. */
+  async download(path: string): Promise<{ contentType: string; body: ReadableStream<Uint8Array> }> {
+    const headers: Record<string, string> = {};
+    if (this.#token) headers['authorization'] = `Bearer ${this.#token}`;
+    let res: Response;
+    try {
+      res = await this.#fetch(this.baseUrl + path, { method: 'GET', headers });
+    } catch (e) {
+      throw new ChronicleNetworkError(`cannot reach Chronicle at ${this.baseUrl}: ${describeCause(e)}`, { url: this.baseUrl + path, timedOut: false, cause: e });
+    }
+    if (res.status >= 400 || !res.body) {
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON: reported as text
+      }
+      throw restError({ status: res.status, body });
+    }
+    return { contentType: res.headers.get('content-type') ?? '', body: res.body };
+  }
+
+  /** A plain HTTP request with this client's auth and base URL, for streaming routes (artifacts). */
+  async request(method: string, path: string, init: { body?: RequestInit['body']; headers?: Record<string, string> } = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...init.headers };
+    if (this.#token) headers['authorization'] = `Bearer ${this.#token}`;
+    try {
+      return await this.#fetch(this.baseUrl + path, { method, headers, body: init.body ?? null, duplex: 'half' } as RequestInit);
+    } catch (e) {
+      throw new ChronicleNetworkError(`cannot reach Chronicle at ${this.baseUrl}: ${describeCause(e)}`, { url: this.baseUrl + path, timedOut: false, cause: e });
+    }
+  }
+
+  /** Turns a REST error answer into a ChronicleApiError. */
+  async errorOf(res: Response): Promise<ChronicleApiError> {
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: reported as text
+    }
+    return restError({ status: res.status, body });
+  }
+
   async #withRetry<T>(retry: boolean, once: () => Promise<T>): Promise<T> {
     const attempts = retry ? Math.max(1, this.#retry.attempts) : 1;
     for (let attempt = 1; ; attempt++) {

@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import { createAuthenticator } from '../auth.js';
 import type { ServerConfig } from '../config.js';
 import type { Platform } from '../platform.js';
+import { registerAuditExport } from './audit-route.js';
 import { errorHandler } from './error-handler.js';
+import { registerArtifacts } from './artifacts-route.js';
 import { registerGraphQL } from './graphql-route.js';
 import { registerIngest } from './ingest-route.js';
 import { registerMetrics } from './metrics-route.js';
@@ -53,6 +55,8 @@ export async function createHttpApp(platform: Platform, config: ServerConfig, lo
 
   registerMetrics(app, platform);
   registerIngest(app, platform);
+  registerArtifacts(app, platform);
+  registerAuditExport(app, platform);
   await registerGraphQL(app, platform);
   return app;
 }

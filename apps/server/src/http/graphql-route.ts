@@ -19,6 +19,7 @@ export async function registerGraphQL(app: FastifyInstance, platform: Platform):
       principal: request.principal,
       commands: platform.commands,
       read: platform.read,
+      audit: platform.audit,
       correlationId: request.id,
       ...(typeof request.headers['idempotency-key'] === 'string' ? { idempotencyKey: request.headers['idempotency-key'] } : {}),
     }),

@@ -47,6 +47,11 @@ export type DeleteRun = { type: 'DeleteRun'; data: { runId: string; at: number }
 export type RestoreRun = { type: 'RestoreRun'; data: { runId: string; at: number } };
 export type MoveRun = { type: 'MoveRun'; data: { runId: string; target: ExperimentFact; toExperimentId: string } };
 
+export type LogRunArtifact = {
+  type: 'LogRunArtifact';
+  data: { runId: string; path: string; sha256: string; size: number; contentType: string };
+};
+
 export type RunCommand =
   | StartRun
   | LogParams
@@ -56,4 +61,5 @@ export type RunCommand =
   | FinishRun
   | DeleteRun
   | RestoreRun
-  | MoveRun;
+  | MoveRun
+  | LogRunArtifact;

@@ -177,3 +177,20 @@ describe('delete, restore, move', () => {
     expect(() => given(started, deleted).when(move({ experimentId: 'e2', status: 'active' }))).toThrow(IllegalTransition);
   });
 });
+
+describe('artifacts are immutable', () => {
+  const sha = (c: string) => c.repeat(64);
+  const log = (path: string, sha256: string): RunCommand => ({
+    type: 'LogRunArtifact',
+    data: { runId: 'r1', path, sha256, size: 3, contentType: 'application/octet-stream' },
+  });
+  const logged = given(started).when(log('model/weights.bin', sha('a')))[0]!;
+  it('logs an artifact', () => expect(logged.type).toBe('RunArtifactLogged'));
+  it('accepts the same content again and records nothing', () => expect(given(started, logged).when(log('model/weights.bin', sha('a')))).toEqual([]));
+  it('refuses other content under the same path', () =>
+    expect(() => given(started, logged).when(log('model/weights.bin', sha('b')))).toThrow(/immutable/));
+  it('refuses paths that are absolute or climb out', () => {
+    for (const p of ['/etc/passwd', '../x', 'a/../b', 'a//b', './a', ''])
+      expect(() => given(started).when(log(p, sha('a')))).toThrow(ValidationFailed);
+  });
+});

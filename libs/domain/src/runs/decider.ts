@@ -22,6 +22,7 @@ export interface Run {
   deleted: boolean;
   params: Record<string, string>;
   tags: Record<string, string>;
+  artifacts: Record<string, { sha256: string; size: number }>;
 }
 
 export const initialRun = (): Run => ({
@@ -31,6 +32,7 @@ export const initialRun = (): Run => ({
   deleted: false,
   params: {},
   tags: {},
+  artifacts: {},
 });
 
 function requireRun(run: Run, runId: string): void {
@@ -85,6 +87,21 @@ function uniqueByKey(kind: string, pairs: readonly KeyValue[]): void {
       throw new ValidationFailed(`${kind} "${p.key}" is given twice with different values`, { key: p.key });
     seen.set(p.key, p.value);
   }
+}
+
+export const MAX_ARTIFACT_PATH_LENGTH = 1024;
+
+/** A path relative to the run's artifact root: no leading `/`, no `..`, no empty or `.` segments. */
+export function validateArtifactPath(path: unknown): string {
+  const field = 'artifact path';
+  if (typeof path !== 'string' || path.length === 0) throw new ValidationFailed(`${field} must be a non-empty string`, { field });
+  if (path.length > MAX_ARTIFACT_PATH_LENGTH)
+    throw new ValidationFailed(`${field} is longer than ${MAX_ARTIFACT_PATH_LENGTH} characters`, { field });
+  if (path.startsWith('/') || path.includes('\\') || /[\u0000-\u001f]/.test(path))
+    throw new ValidationFailed(`${field} "${path}" must be relative, with / as separator and no control characters`, { field, path });
+  if (path.split('/').some((segment) => segment === '' || segment === '.' || segment === '..'))
+    throw new ValidationFailed(`${field} "${path}" must not contain empty, "." or ".." segments`, { field, path });
+  return path;
 }
 
 export function decideRun(cmd: RunCommand, run: Run): RunEvent[] {
@@ -199,6 +216,23 @@ export function decideRun(cmd: RunCommand, run: Run): RunEvent[] {
         },
       ];
     }
+    case 'LogRunArtifact': {
+      requireRun(run, cmd.data.runId);
+      requireActive(run, 'logging artifacts');
+      const { path, sha256, size, contentType } = cmd.data;
+      validateArtifactPath(path);
+      const old = run.artifacts[path];
+      if (old?.sha256 === sha256) return [];
+      if (old)
+        // A model version may already point at this hash: replacing it would change what was registered.
+        throw new ValidationFailed(
+          `artifact "${path}" of run ${run.runId} already holds other content (${old.sha256}); artifacts are immutable, upload under another path`,
+          { path, sha256: old.sha256 },
+        );
+      if (!/^[0-9a-f]{64}$/.test(sha256) || !Number.isSafeInteger(size) || size < 0)
+        throw new ValidationFailed('an artifact needs a SHA-256 and a size', { path });
+      return [{ type: 'RunArtifactLogged', data: { runId: run.runId, path, sha256, size, contentType } }];
+    }
     default:
       return assertNever(cmd);
   }
@@ -213,6 +247,7 @@ export function evolveRun(run: Run, ev: RunEvent): Run {
         status: 'RUNNING',
         deleted: false,
         params: {},
+        artifacts: {},
         tags: Object.fromEntries(ev.data.tags.map((t) => [t.key, t.value])),
       };
     case 'RunParamsLogged': {
@@ -240,6 +275,8 @@ export function evolveRun(run: Run, ev: RunEvent): Run {
       return { ...run, deleted: false };
     case 'RunMoved':
       return { ...run, experimentId: ev.data.toExperimentId };
+    case 'RunArtifactLogged':
+      return { ...run, artifacts: { ...run.artifacts, [ev.data.path]: { sha256: ev.data.sha256, size: ev.data.size } } };
     default:
       return assertNever(ev);
   }

@@ -44,6 +44,11 @@ export type RunFinished = DomainEvent<'RunFinished', { runId: string; status: Te
 export type RunDeleted = DomainEvent<'RunDeleted', { runId: string; at: number }>;
 export type RunRestored = DomainEvent<'RunRestored', { runId: string; at: number }>;
 export type RunMoved = DomainEvent<'RunMoved', { runId: string; fromExperimentId: string; toExperimentId: string }>;
+/** A file the run produced, stored in the blob store under its content hash. */
+export type RunArtifactLogged = DomainEvent<
+  'RunArtifactLogged',
+  { runId: string; path: string; sha256: string; size: number; contentType: string }
+>;
 
 export type RunEvent =
   | RunStarted
@@ -54,4 +59,5 @@ export type RunEvent =
   | RunFinished
   | RunDeleted
   | RunRestored
-  | RunMoved;
+  | RunMoved
+  | RunArtifactLogged;

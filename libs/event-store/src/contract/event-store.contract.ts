@@ -1,5 +1,7 @@
 import { ConcurrencyConflict, type DomainEvent } from '@chronicle/domain';
 import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../canonical-json.js';
+import { chainHash, GENESIS_HASH } from '../hash-chain.js';
 import { appendToStream, type EventStore } from '../port.js';
 
 const ev = (type: string, n: number): DomainEvent => ({ type, data: { n } });
@@ -158,6 +160,44 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
       await appendToStream(store, 's', [ev('A', 0), ev('B', 1), ev('C', 2)], { ...meta, expectedRevision: 'any' });
       const { events } = await store.readStream('s', { fromRevision: 1 });
       expect(events.map((e) => e.type)).toEqual(['B', 'C']);
+      await store.close();
+    });
+    it('reads the raw log: the stored canonical text, which the stored hash covers', async () => {
+      const store = await open();
+      await appendToStream(store, 's', [{ type: 'A', data: { z: 1, a: [1.5, 'x'] } }, ev('B', 2)], {
+        ...meta,
+        expectedRevision: 'no_stream',
+        causationId: 'cause-1',
+      });
+      await appendToStream(store, 't', [ev('C', 3)], { ...meta, expectedRevision: 'no_stream' });
+      const raw = await store.readAllRaw({ after: 0, limit: 10 });
+      expect(raw.map((e) => [e.position, e.stream, e.revision, e.type])).toEqual([
+        [1, 's', 0, 'A'],
+        [2, 's', 1, 'B'],
+        [3, 't', 0, 'C'],
+      ]);
+      expect(raw[0]!.dataText).toBe(canonicalJson({ z: 1, a: [1.5, 'x'] }));
+      expect(raw[0]).toMatchObject({ actor: 'user:contract', causationId: 'cause-1', schemaVersion: 1 });
+      expect(raw[0]!.hash).toBe(chainHash(GENESIS_HASH, raw[0]!, raw[0]!.dataText));
+      expect(raw[1]!.hash).toBe(chainHash(raw[0]!.hash, raw[1]!, raw[1]!.dataText));
+      const parsed = await store.readAll({ after: 0, limit: 10 });
+      expect(raw.map((e) => e.hash)).toEqual(parsed.map((e) => e.hash));
+      expect((await store.readAllRaw({ after: 1, limit: 1 })).map((e) => e.position)).toEqual([2]);
+      await store.close();
+    });
+
+    it('reads every stream head with the head position, consistently', async () => {
+      const store = await open();
+      expect(await store.readHeads()).toEqual({ position: 0, heads: [] });
+      await appendToStream(store, 'b', [ev('A', 1), ev('B', 2)], { ...meta, expectedRevision: 'no_stream' });
+      await appendToStream(store, 'a', [ev('C', 3)], { ...meta, expectedRevision: 'no_stream' });
+      const { position, heads } = await store.readHeads();
+      expect(position).toBe(3);
+      const log = await store.readAll({ after: 0, limit: 10 });
+      expect(heads).toEqual([
+        { stream: 'a', revision: 0, hash: log[2]!.hash },
+        { stream: 'b', revision: 1, hash: log[1]!.hash },
+      ]);
       await store.close();
     });
   });

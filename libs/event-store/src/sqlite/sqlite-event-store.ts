@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConcurrencyConflict, ValidationFailed, type RecordedEvent } from '@chronicle/domain';
 import { canonicalJson } from '../canonical-json.js';
 import { chainHash, GENESIS_HASH } from '../hash-chain.js';
-import type { AppendMetadata, AppendResult, EventStore, ExpectedRevision, ReadStreamResult, StreamWrite } from '../port.js';
+import type { AppendMetadata, AppendResult, EventStore, ExpectedRevision, RawEvent, ReadStreamResult, StreamHead, StreamWrite } from '../port.js';
 import { openSqliteDatabase, type SqliteDatabase } from './open-database.js';
 
 export interface SqliteEventStoreOptions {
@@ -103,7 +103,14 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       'SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
     ),
     readAll: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
+    // Columns named as RawEvent's fields: integrity checks read every byte of the log, so no per-row remapping.
+    readAllRaw: db.prepare<[number, number], RawEvent>(
+      'SELECT position, id, stream, revision, type, schema_version AS schemaVersion, recorded_at AS recordedAt, actor, correlation_id AS correlationId, causation_id AS causationId, data AS dataText, hash FROM events WHERE position > ? ORDER BY position LIMIT ?',
+    ),
+    heads: db.prepare<[], StreamHead>('SELECT stream, revision, hash FROM streams ORDER BY stream'),
   };
+  // A deferred read transaction: the head position and the head table come from one snapshot.
+  const readHeadsTx = db.transaction(() => ({ position: q.head.get()?.p ?? 0, heads: q.heads.all() }));
 
   const listeners = new Set<(head: number) => void>();
   // The events just appended, as objects: the in-process projection runner reads them next,
@@ -253,6 +260,12 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         if (out.length === limit || out[out.length - 1]!.position === (q.head.get()?.p ?? 0)) return out;
       }
       return q.readAll.all(after, limit).map(toRecorded);
+    },
+    async readAllRaw({ after, limit }) {
+      return q.readAllRaw.all(after, limit);
+    },
+    async readHeads() {
+      return readHeadsTx();
     },
     async headPosition() {
       return q.head.get()?.p ?? 0;

@@ -42,6 +42,14 @@ export interface NexusGenInputs {
     name: string; // String!
     tags?: NexusGenInputs['KeyValueInput'][] | null; // [KeyValueInput!]
   }
+  CreateModelVersionInput: { // input type
+    artifactPath: string; // String!
+    description?: string | null; // String
+    format?: string | null; // String
+    model: string; // String!
+    runId: string; // ID!
+    signature?: NexusGenScalars['JSON'] | null; // JSON
+  }
   KeyValueInput: { // input type
     key: string; // String!
     value: string; // String!
@@ -51,6 +59,19 @@ export interface NexusGenInputs {
     step?: number | null; // Float
     timestamp?: number | null; // Float
     value: NexusGenScalars['MetricValue']; // MetricValue!
+  }
+  ModelCardInput: { // input type
+    evaluation?: string | null; // String
+    intendedUse?: string | null; // String
+    limitations?: string | null; // String
+    owners?: string[] | null; // [String!]
+    trainingData?: string | null; // String
+  }
+  RegisterModelInput: { // input type
+    card?: NexusGenInputs['ModelCardInput'] | null; // ModelCardInput
+    description?: string | null; // String
+    name: string; // String!
+    tags?: NexusGenInputs['KeyValueInput'][] | null; // [KeyValueInput!]
   }
   RunSourceInput: { // input type
     entryPoint?: string | null; // String
@@ -73,6 +94,7 @@ export interface NexusGenInputs {
 export interface NexusGenEnums {
   Lifecycle: "active" | "deleted"
   LifecycleFilter: "active" | "all" | "deleted"
+  ModelStage: "Archived" | "None" | "Production" | "Staging"
   Role: "admin" | "maintainer" | "member" | "viewer"
   RunStatus: "FAILED" | "FINISHED" | "KILLED" | "RUNNING"
   TerminalStatus: "FAILED" | "FINISHED" | "KILLED"
@@ -90,9 +112,13 @@ export interface NexusGenScalars {
 
 export interface NexusGenObjects {
   ApiToken: sources.ApiToken;
+  AuditEntry: sources.AuditEntry;
+  AuditEntryConnection: sources.AuditEntryConnection;
   ChartPoint: sources.ChartPoint;
   CreatedToken: sources.CreatedToken;
   Experiment: sources.Experiment;
+  IntegrityBreak: sources.IntegrityBreak;
+  IntegrityReport: sources.IntegrityReport;
   KeyValue: { // root type
     key: string; // String!
     value: string; // String!
@@ -106,13 +132,19 @@ export interface NexusGenObjects {
   MetricHistory: sources.MetricHistory;
   MetricPoint: sources.MetricPoint;
   MetricSeries: sources.MetricSeries;
+  ModelAlias: sources.ModelAlias;
+  ModelCard: sources.ModelCard;
+  ModelVersion: sources.ModelVersion;
   Mutation: {};
   PageInfo: { // root type
     endCursor?: string | null; // String
     hasNextPage: boolean; // Boolean!
   }
+  PointerPeriod: sources.PointerPeriod;
   Query: {};
+  RegisteredModel: sources.RegisteredModel;
   Run: sources.Run;
+  RunArtifact: sources.RunArtifact;
   RunConnection: sources.RunConnection;
   RunSource: { // root type
     entryPoint?: string | null; // String
@@ -148,6 +180,22 @@ export interface NexusGenFieldTypes {
     revokedAt: number | null; // Float
     username: string; // String!
   }
+  AuditEntry: { // field return type
+    actor: string; // String!
+    causationId: string | null; // String
+    correlationId: string; // String!
+    entityId: string; // String!
+    entityKind: string; // String!
+    position: number; // Int!
+    recordedAt: number; // Float!
+    stream: string; // String!
+    summary: NexusGenScalars['JSON'] | null; // JSON
+    type: string; // String!
+  }
+  AuditEntryConnection: { // field return type
+    nodes: NexusGenRootTypes['AuditEntry'][]; // [AuditEntry!]!
+    pageInfo: NexusGenRootTypes['PageInfo']; // PageInfo!
+  }
   ChartPoint: { // field return type
     step: number; // Float!
     value: number; // Float!
@@ -166,6 +214,26 @@ export interface NexusGenFieldTypes {
     runCount: number; // Int!
     tags: NexusGenRootTypes['KeyValue'][]; // [KeyValue!]!
     updatedAt: number; // Float!
+  }
+  IntegrityBreak: { // field return type
+    kind: string; // String!
+    position: number | null; // Int
+    reason: string; // String!
+    revision: number | null; // Int
+    stream: string | null; // String
+  }
+  IntegrityReport: { // field return type
+    breaks: NexusGenRootTypes['IntegrityBreak'][]; // [IntegrityBreak!]!
+    breaksTruncated: boolean; // Boolean!
+    bytesHashed: number; // Float!
+    events: number; // Int!
+    firstBreak: NexusGenRootTypes['IntegrityBreak'] | null; // IntegrityBreak
+    headPosition: number; // Int!
+    lastSealedPosition: number | null; // Int
+    ms: number; // Float!
+    ok: boolean; // Boolean!
+    sealsVerified: number; // Int!
+    streams: number; // Int!
   }
   KeyValue: { // field return type
     key: string; // String!
@@ -202,41 +270,109 @@ export interface NexusGenFieldTypes {
     runId: string; // ID!
     totalPoints: number; // Int!
   }
+  ModelAlias: { // field return type
+    alias: string; // String!
+    setAt: number; // Float!
+    setBy: string; // String!
+    version: number; // Int!
+  }
+  ModelCard: { // field return type
+    evaluation: string; // String!
+    intendedUse: string; // String!
+    limitations: string; // String!
+    owners: string[]; // [String!]!
+    trainingData: string; // String!
+  }
+  ModelVersion: { // field return type
+    aliases: string[]; // [String!]!
+    artifactPath: string; // String!
+    createdAt: number; // Float!
+    createdBy: string; // String!
+    deleted: boolean; // Boolean!
+    description: string; // String!
+    format: string | null; // String
+    model: string; // String!
+    run: NexusGenRootTypes['Run'] | null; // Run
+    runId: string; // ID!
+    sha256: string; // String!
+    signature: NexusGenScalars['JSON'] | null; // JSON
+    size: number; // Float!
+    stage: NexusGenEnums['ModelStage']; // ModelStage!
+    version: number; // Int!
+  }
   Mutation: { // field return type
     changeUserRole: NexusGenRootTypes['User']; // User!
     createExperiment: NexusGenRootTypes['Experiment']; // Experiment!
+    createModelVersion: NexusGenRootTypes['ModelVersion']; // ModelVersion!
     createToken: NexusGenRootTypes['CreatedToken']; // CreatedToken!
     createUser: NexusGenRootTypes['User']; // User!
     deleteExperiment: NexusGenRootTypes['Experiment']; // Experiment!
+    deleteModelVersion: NexusGenRootTypes['ModelVersion']; // ModelVersion!
     deleteRun: NexusGenRootTypes['Run']; // Run!
     deleteTag: NexusGenRootTypes['Run']; // Run!
     finishRun: NexusGenRootTypes['Run']; // Run!
     logMetrics: NexusGenRootTypes['LogMetricsPayload']; // LogMetricsPayload!
     logParams: NexusGenRootTypes['Run']; // Run!
     moveRun: NexusGenRootTypes['Run']; // Run!
+    registerModel: NexusGenRootTypes['RegisteredModel']; // RegisteredModel!
+    removeModelAlias: NexusGenRootTypes['RegisteredModel']; // RegisteredModel!
     restoreExperiment: NexusGenRootTypes['Experiment']; // Experiment!
     restoreRun: NexusGenRootTypes['Run']; // Run!
     revokeToken: NexusGenRootTypes['ApiToken']; // ApiToken!
     setExperimentTags: NexusGenRootTypes['Experiment']; // Experiment!
+    setModelAlias: NexusGenRootTypes['ModelVersion']; // ModelVersion!
     setTags: NexusGenRootTypes['Run']; // Run!
     startRun: NexusGenRootTypes['Run']; // Run!
+    transitionStage: NexusGenRootTypes['ModelVersion']; // ModelVersion!
   }
   PageInfo: { // field return type
     endCursor: string | null; // String
     hasNextPage: boolean; // Boolean!
   }
+  PointerPeriod: { // field return type
+    alias: string | null; // String
+    fromPosition: number; // Float!
+    fromTime: number; // Float!
+    model: string; // String!
+    setBy: string; // String!
+    stage: NexusGenEnums['ModelStage'] | null; // ModelStage
+    toTime: number | null; // Float
+    version: number; // Int!
+  }
   Query: { // field return type
+    aliasHistory: NexusGenRootTypes['PointerPeriod'][]; // [PointerPeriod!]!
+    auditLog: NexusGenRootTypes['AuditEntryConnection']; // AuditEntryConnection!
     experiment: NexusGenRootTypes['Experiment'] | null; // Experiment
     experiments: NexusGenRootTypes['Experiment'][]; // [Experiment!]!
+    history: NexusGenRootTypes['AuditEntryConnection']; // AuditEntryConnection!
     me: NexusGenRootTypes['Viewer']; // Viewer!
     metricHistory: NexusGenRootTypes['MetricHistory']; // MetricHistory!
     metricSeries: NexusGenRootTypes['MetricSeries']; // MetricSeries!
+    model: NexusGenRootTypes['RegisteredModel'] | null; // RegisteredModel
+    modelVersion: NexusGenRootTypes['ModelVersion'] | null; // ModelVersion
+    models: NexusGenRootTypes['RegisteredModel'][]; // [RegisteredModel!]!
+    resolveModel: NexusGenRootTypes['ModelVersion']; // ModelVersion!
     run: NexusGenRootTypes['Run'] | null; // Run
     runs: NexusGenRootTypes['RunConnection']; // RunConnection!
+    stageHistory: NexusGenRootTypes['PointerPeriod'][]; // [PointerPeriod!]!
     tokens: NexusGenRootTypes['ApiToken'][]; // [ApiToken!]!
     users: NexusGenRootTypes['User'][]; // [User!]!
+    verifyIntegrity: NexusGenRootTypes['IntegrityReport']; // IntegrityReport!
+  }
+  RegisteredModel: { // field return type
+    aliases: NexusGenRootTypes['ModelAlias'][]; // [ModelAlias!]!
+    card: NexusGenRootTypes['ModelCard']; // ModelCard!
+    createdAt: number; // Float!
+    createdBy: string; // String!
+    description: string; // String!
+    latestVersion: number; // Int!
+    name: string; // String!
+    tags: NexusGenRootTypes['KeyValue'][]; // [KeyValue!]!
+    updatedAt: number; // Float!
+    versions: NexusGenRootTypes['ModelVersion'][]; // [ModelVersion!]!
   }
   Run: { // field return type
+    artifacts: NexusGenRootTypes['RunArtifact'][]; // [RunArtifact!]!
     children: NexusGenRootTypes['Run'][]; // [Run!]!
     endTime: number | null; // Float
     environment: NexusGenScalars['JSON']; // JSON!
@@ -255,6 +391,14 @@ export interface NexusGenFieldTypes {
     status: NexusGenEnums['RunStatus']; // RunStatus!
     tags: NexusGenRootTypes['KeyValue'][]; // [KeyValue!]!
     userId: string; // String!
+  }
+  RunArtifact: { // field return type
+    contentType: string; // String!
+    loggedAt: number; // Float!
+    loggedBy: string; // String!
+    path: string; // String!
+    sha256: string; // String!
+    size: number; // Float!
   }
   RunConnection: { // field return type
     nodes: NexusGenRootTypes['Run'][]; // [Run!]!
@@ -289,6 +433,22 @@ export interface NexusGenFieldTypeNames {
     revokedAt: 'Float'
     username: 'String'
   }
+  AuditEntry: { // field return type name
+    actor: 'String'
+    causationId: 'String'
+    correlationId: 'String'
+    entityId: 'String'
+    entityKind: 'String'
+    position: 'Int'
+    recordedAt: 'Float'
+    stream: 'String'
+    summary: 'JSON'
+    type: 'String'
+  }
+  AuditEntryConnection: { // field return type name
+    nodes: 'AuditEntry'
+    pageInfo: 'PageInfo'
+  }
   ChartPoint: { // field return type name
     step: 'Float'
     value: 'Float'
@@ -307,6 +467,26 @@ export interface NexusGenFieldTypeNames {
     runCount: 'Int'
     tags: 'KeyValue'
     updatedAt: 'Float'
+  }
+  IntegrityBreak: { // field return type name
+    kind: 'String'
+    position: 'Int'
+    reason: 'String'
+    revision: 'Int'
+    stream: 'String'
+  }
+  IntegrityReport: { // field return type name
+    breaks: 'IntegrityBreak'
+    breaksTruncated: 'Boolean'
+    bytesHashed: 'Float'
+    events: 'Int'
+    firstBreak: 'IntegrityBreak'
+    headPosition: 'Int'
+    lastSealedPosition: 'Int'
+    ms: 'Float'
+    ok: 'Boolean'
+    sealsVerified: 'Int'
+    streams: 'Int'
   }
   KeyValue: { // field return type name
     key: 'String'
@@ -343,41 +523,109 @@ export interface NexusGenFieldTypeNames {
     runId: 'ID'
     totalPoints: 'Int'
   }
+  ModelAlias: { // field return type name
+    alias: 'String'
+    setAt: 'Float'
+    setBy: 'String'
+    version: 'Int'
+  }
+  ModelCard: { // field return type name
+    evaluation: 'String'
+    intendedUse: 'String'
+    limitations: 'String'
+    owners: 'String'
+    trainingData: 'String'
+  }
+  ModelVersion: { // field return type name
+    aliases: 'String'
+    artifactPath: 'String'
+    createdAt: 'Float'
+    createdBy: 'String'
+    deleted: 'Boolean'
+    description: 'String'
+    format: 'String'
+    model: 'String'
+    run: 'Run'
+    runId: 'ID'
+    sha256: 'String'
+    signature: 'JSON'
+    size: 'Float'
+    stage: 'ModelStage'
+    version: 'Int'
+  }
   Mutation: { // field return type name
     changeUserRole: 'User'
     createExperiment: 'Experiment'
+    createModelVersion: 'ModelVersion'
     createToken: 'CreatedToken'
     createUser: 'User'
     deleteExperiment: 'Experiment'
+    deleteModelVersion: 'ModelVersion'
     deleteRun: 'Run'
     deleteTag: 'Run'
     finishRun: 'Run'
     logMetrics: 'LogMetricsPayload'
     logParams: 'Run'
     moveRun: 'Run'
+    registerModel: 'RegisteredModel'
+    removeModelAlias: 'RegisteredModel'
     restoreExperiment: 'Experiment'
     restoreRun: 'Run'
     revokeToken: 'ApiToken'
     setExperimentTags: 'Experiment'
+    setModelAlias: 'ModelVersion'
     setTags: 'Run'
     startRun: 'Run'
+    transitionStage: 'ModelVersion'
   }
   PageInfo: { // field return type name
     endCursor: 'String'
     hasNextPage: 'Boolean'
   }
+  PointerPeriod: { // field return type name
+    alias: 'String'
+    fromPosition: 'Float'
+    fromTime: 'Float'
+    model: 'String'
+    setBy: 'String'
+    stage: 'ModelStage'
+    toTime: 'Float'
+    version: 'Int'
+  }
   Query: { // field return type name
+    aliasHistory: 'PointerPeriod'
+    auditLog: 'AuditEntryConnection'
     experiment: 'Experiment'
     experiments: 'Experiment'
+    history: 'AuditEntryConnection'
     me: 'Viewer'
     metricHistory: 'MetricHistory'
     metricSeries: 'MetricSeries'
+    model: 'RegisteredModel'
+    modelVersion: 'ModelVersion'
+    models: 'RegisteredModel'
+    resolveModel: 'ModelVersion'
     run: 'Run'
     runs: 'RunConnection'
+    stageHistory: 'PointerPeriod'
     tokens: 'ApiToken'
     users: 'User'
+    verifyIntegrity: 'IntegrityReport'
+  }
+  RegisteredModel: { // field return type name
+    aliases: 'ModelAlias'
+    card: 'ModelCard'
+    createdAt: 'Float'
+    createdBy: 'String'
+    description: 'String'
+    latestVersion: 'Int'
+    name: 'String'
+    tags: 'KeyValue'
+    updatedAt: 'Float'
+    versions: 'ModelVersion'
   }
   Run: { // field return type name
+    artifacts: 'RunArtifact'
     children: 'Run'
     endTime: 'Float'
     environment: 'JSON'
@@ -396,6 +644,14 @@ export interface NexusGenFieldTypeNames {
     status: 'RunStatus'
     tags: 'KeyValue'
     userId: 'String'
+  }
+  RunArtifact: { // field return type name
+    contentType: 'String'
+    loggedAt: 'Float'
+    loggedBy: 'String'
+    path: 'String'
+    sha256: 'String'
+    size: 'Float'
   }
   RunConnection: { // field return type name
     nodes: 'Run'
@@ -430,6 +686,10 @@ export interface NexusGenArgTypes {
       idempotencyKey?: string | null; // String
       input: NexusGenInputs['CreateExperimentInput']; // CreateExperimentInput!
     }
+    createModelVersion: { // args
+      idempotencyKey?: string | null; // String
+      input: NexusGenInputs['CreateModelVersionInput']; // CreateModelVersionInput!
+    }
     createToken: { // args
       expiresAt?: number | null; // Float
       name: string; // String!
@@ -442,6 +702,11 @@ export interface NexusGenArgTypes {
     deleteExperiment: { // args
       id: string; // ID!
       idempotencyKey?: string | null; // String
+    }
+    deleteModelVersion: { // args
+      idempotencyKey?: string | null; // String
+      model: string; // String!
+      version: number; // Int!
     }
     deleteRun: { // args
       idempotencyKey?: string | null; // String
@@ -473,6 +738,16 @@ export interface NexusGenArgTypes {
       idempotencyKey?: string | null; // String
       runId: string; // ID!
     }
+    registerModel: { // args
+      idempotencyKey?: string | null; // String
+      input: NexusGenInputs['RegisterModelInput']; // RegisterModelInput!
+    }
+    removeModelAlias: { // args
+      alias: string; // String!
+      expectedCurrentVersion?: number | null; // Int
+      idempotencyKey?: string | null; // String
+      model: string; // String!
+    }
     restoreExperiment: { // args
       id: string; // ID!
       idempotencyKey?: string | null; // String
@@ -489,6 +764,13 @@ export interface NexusGenArgTypes {
       idempotencyKey?: string | null; // String
       tags: NexusGenInputs['KeyValueInput'][]; // [KeyValueInput!]!
     }
+    setModelAlias: { // args
+      alias: string; // String!
+      expectedCurrentVersion?: number | null; // Int
+      idempotencyKey?: string | null; // String
+      model: string; // String!
+      version: number; // Int!
+    }
     setTags: { // args
       idempotencyKey?: string | null; // String
       runId: string; // ID!
@@ -498,8 +780,30 @@ export interface NexusGenArgTypes {
       idempotencyKey?: string | null; // String
       input: NexusGenInputs['StartRunInput']; // StartRunInput!
     }
+    transitionStage: { // args
+      archiveExisting?: boolean | null; // Boolean
+      expectedCurrentStage?: NexusGenEnums['ModelStage'] | null; // ModelStage
+      idempotencyKey?: string | null; // String
+      model: string; // String!
+      stage: NexusGenEnums['ModelStage']; // ModelStage!
+      version: number; // Int!
+    }
   }
   Query: {
+    aliasHistory: { // args
+      alias: string; // String!
+      at?: number | null; // Float
+      model: string; // String!
+    }
+    auditLog: { // args
+      actor?: string | null; // String
+      after?: string | null; // String
+      entityKind?: string | null; // String
+      eventTypes?: string[] | null; // [String!]
+      first: number | null; // Int
+      from?: number | null; // Float
+      to?: number | null; // Float
+    }
     experiment: { // args
       id?: string | null; // ID
       name?: string | null; // String
@@ -507,6 +811,11 @@ export interface NexusGenArgTypes {
     experiments: { // args
       lifecycle: NexusGenEnums['LifecycleFilter'] | null; // LifecycleFilter
       nameContains?: string | null; // String
+    }
+    history: { // args
+      after?: string | null; // String
+      entity: string; // String!
+      first: number | null; // Int
     }
     metricHistory: { // args
       after?: string | null; // String
@@ -519,6 +828,19 @@ export interface NexusGenArgTypes {
       maxPoints: number | null; // Int
       runId: string; // ID!
     }
+    model: { // args
+      name: string; // String!
+    }
+    modelVersion: { // args
+      model: string; // String!
+      version: number; // Int!
+    }
+    models: { // args
+      nameContains?: string | null; // String
+    }
+    resolveModel: { // args
+      ref: string; // String!
+    }
     run: { // args
       id: string; // ID!
     }
@@ -530,8 +852,18 @@ export interface NexusGenArgTypes {
       lifecycle: NexusGenEnums['LifecycleFilter'] | null; // LifecycleFilter
       orderBy?: string[] | null; // [String!]
     }
+    stageHistory: { // args
+      at?: number | null; // Float
+      model: string; // String!
+      stage: NexusGenEnums['ModelStage']; // ModelStage!
+    }
     tokens: { // args
       username?: string | null; // String
+    }
+  }
+  RegisteredModel: {
+    versions: { // args
+      includeDeleted?: boolean | null; // Boolean
     }
   }
   Run: {

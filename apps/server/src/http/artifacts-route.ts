@@ -1,0 +1,66 @@
+import type { Readable } from 'node:stream';
+import { NotFound, requireRole, validateArtifactPath } from '@chronicle/domain';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Platform } from '../platform.js';
+
+type ArtifactRequest = FastifyRequest<{ Params: { runId: string; '*': string } }>;
+
+// Artifacts are checkpoints and weights: tens of gigabytes is ordinary. They stream to disk,
+// so the JSON body limit that protects the other routes does not apply here.
+const NO_BODY_LIMIT = Number.MAX_SAFE_INTEGER;
+
+function commandContext(request: FastifyRequest) {
+  const key = request.headers['idempotency-key'];
+  return { principal: request.principal, correlationId: request.id, ...(typeof key === 'string' && key ? { idempotencyKey: key } : {}) };
+}
+
+/**
+ * PUT streams a run artifact into the blob store and records it on the run; GET streams it
+ * back, hash-verified. Neither ever holds a file in memory.
+ */
+export function registerArtifacts(app: FastifyInstance, platform: Platform): void {
+  app.register(async (scope) => {
+    // Inside this scope only: any content type is accepted and handed over unread.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+    scope.put('/api/v1/runs/:runId/artifacts/*', { bodyLimit: NO_BODY_LIMIT }, async (request: ArtifactRequest, reply) => {
+      const { runId } = request.params;
+      const path = validateArtifactPath(request.params['*']);
+      // Refuse before reading gigabytes that could not be recorded anyway; the command re-checks.
+      requireRole(request.principal, 'member', 'logging artifacts');
+      if (!platform.read.runs.get(runId)) throw new NotFound(`run ${runId} does not exist`, { runId });
+      const contentType = request.headers['content-type'] ?? 'application/octet-stream';
+      const body = (request.body as Readable | undefined) ?? request.raw;
+      const blob = await platform.blobs.put(body);
+      const res = await platform.commands.artifacts.log(commandContext(request), {
+        runId,
+        path,
+        sha256: blob.sha256,
+        size: blob.size,
+        contentType,
+      });
+      return reply
+        .code(res.created ? 201 : 200)
+        .send({ runId, path, sha256: blob.sha256, size: blob.size, contentType, created: res.created, position: res.position });
+    });
+  });
+
+  app.get('/api/v1/runs/:runId/artifacts/*', async (request: ArtifactRequest, reply) => {
+    const { runId } = request.params;
+    const path = request.params['*'];
+    const artifact = platform.read.artifacts.get(runId, path);
+    if (!artifact) throw new NotFound(`run ${runId} has no artifact "${path}"`, { runId, path });
+    const etag = `"${artifact.sha256}"`;
+    reply.header('etag', etag).header('cache-control', 'private, immutable');
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+    // A corrupt blob fails the stream before its last byte: the client sees a broken
+    // download, never wrong content presented as whole.
+    const content = await platform.blobs.get(artifact.sha256, { verify: true });
+    return reply
+      .header('content-type', artifact.contentType)
+      .header('content-length', artifact.size)
+      .header('x-content-sha256', artifact.sha256)
+      .send(content);
+  });
+}

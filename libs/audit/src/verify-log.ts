@@ -1,0 +1,275 @@
+import { createPublicKey } from 'node:crypto';
+import { chainHash, GENESIS_HASH, type EventStore, type RawEvent, type StreamHead } from '@chronicle/event-store';
+import { AUDIT_SEALED, AUDIT_SEALS_STREAM, headsDigest, isAuditSealedData, signatureValid, type HeadState } from './seal.js';
+
+export type BreakKind =
+  /** The stored hash is not the hash of the stored event chained to its predecessor. */
+  | 'hash_mismatch'
+  /** A stream skips a revision: an event was deleted, or events were reordered. */
+  | 'revision_gap'
+  /** A stream goes back to an earlier revision: events were reordered or duplicated. */
+  | 'revision_out_of_order'
+  /** The global log skips positions: events were deleted. */
+  | 'position_gap'
+  /** The head table says a stream goes further than its events do: its tail was deleted. */
+  | 'missing_tail'
+  /** A stream has events beyond the revision the head table records: events were inserted. */
+  | 'unrecorded_events'
+  /** The stream ends at the recorded revision, but not with the recorded hash. */
+  | 'head_mismatch'
+  | 'seal_invalid'
+  | 'seal_untrusted_key'
+  /** A valid seal whose digest differs from the heads the log has at the sealed position. */
+  | 'seal_mismatch';
+
+export interface IntegrityBreak {
+  kind: BreakKind;
+  stream: string | null;
+  /** The first revision of `stream` at which the chain does not hold. */
+  revision: number | null;
+  /** Where in the log the break shows (the event found in place of the expected one). */
+  position: number | null;
+  reason: string;
+}
+
+export interface IntegrityReport {
+  ok: boolean;
+  /** The log was verified up to this position (the head when verification started). */
+  headPosition: number;
+  events: number;
+  streams: number;
+  bytesHashed: number;
+  ms: number;
+  seals: { verified: number; lastSealedPosition: number | null };
+  /** The first break that names a stream (else the first break): where to start looking. */
+  firstBreak: IntegrityBreak | null;
+  /** Every break found, in log order, up to `maxBreaks`. */
+  breaks: IntegrityBreak[];
+  breaksTruncated: boolean;
+}
+
+export interface VerifyOptions {
+  /** Events read per batch; metric batches can be megabytes each, so keep it modest. */
+  batchSize?: number;
+  maxBreaks?: number;
+  /** Public keys (PEM) allowed to sign seals; any key is accepted (and only signatures checked) if omitted. */
+  trustedSealKeys?: readonly string[];
+  /** Monotonic milliseconds, for the report's `ms`. */
+  clock?: () => number;
+}
+
+/** Seals are checked against the heads at their sealed position, which may lie a few events back. */
+const UNDO_CAPACITY = 65_536;
+
+interface Undo {
+  stream: string;
+  previous: HeadState | undefined;
+}
+
+const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
+
+/** What chainHash hashes besides the data: the previous hash, the envelope fields and ten newlines. */
+function envelopeBytes(e: RawEvent): number {
+  // UUIDs, digits and hashes are ASCII; the free-text fields are measured in one call.
+  const text = utf8(e.stream + e.type + e.actor + e.correlationId + (e.causationId ?? ''));
+  return 64 + e.id.length + String(e.revision).length + String(e.schemaVersion).length + String(e.recordedAt).length + text + 10;
+}
+
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Streams the whole log in position order, recomputes every stream's hash chain from the stored
+ * bytes, compares the result with the store's head table, and checks every seal on the way.
+ */
+export async function verifyLog(store: EventStore, opts: VerifyOptions = {}): Promise<IntegrityReport> {
+  const clock = opts.clock ?? (() => performance.now());
+  const started = clock();
+  const batchSize = opts.batchSize ?? 1024;
+  const maxBreaks = opts.maxBreaks ?? 100;
+  const trusted = opts.trustedSealKeys ? new Set(opts.trustedSealKeys.map(normalisePem)) : null;
+
+  // Snapshot first: events appended while we scan are outside this verification.
+  const snapshot = await store.readHeads();
+  const heads = new Map<string, HeadState>();
+  let sortedStreams: string[] | null = [];
+  const undo: (Undo | undefined)[] = new Array(UNDO_CAPACITY);
+  const breaks: IntegrityBreak[] = [];
+  let breaksTruncated = false;
+  const report = (b: IntegrityBreak) => {
+    if (breaks.length < maxBreaks) breaks.push(b);
+    else breaksTruncated = true;
+  };
+  let events = 0;
+  let bytesHashed = 0;
+  let sealsVerified = 0;
+  let lastSealedPosition: number | null = null;
+  let lastPosition = 0;
+
+  function headsAt(position: number, now: number): StreamHead[] | null {
+    if (now - position > UNDO_CAPACITY) return null;
+    const overrides = new Map<string, HeadState | undefined>();
+    // Undo newest first, so the oldest change of each stream decides its state at `position`.
+    for (let p = now; p > position; p--) {
+      const u = undo[p % UNDO_CAPACITY];
+      if (u) overrides.set(u.stream, u.previous);
+    }
+    sortedStreams ??= [...heads.keys()].sort(byName);
+    const out: StreamHead[] = [];
+    for (const stream of sortedStreams) {
+      const h = overrides.has(stream) ? overrides.get(stream) : heads.get(stream);
+      if (h) out.push({ stream, revision: h.revision, hash: h.hash });
+    }
+    return out;
+  }
+
+  function checkSeal(e: RawEvent): void {
+    const at = { stream: e.stream, revision: e.revision, position: e.position };
+    let data: unknown;
+    try {
+      data = JSON.parse(e.dataText);
+    } catch {
+      data = null;
+    }
+    if (!isAuditSealedData(data) || !signatureValid(data)) {
+      report({ kind: 'seal_invalid', ...at, reason: 'the seal is malformed or its signature does not verify' });
+      return;
+    }
+    if (trusted && !trusted.has(normalisePem(data.publicKey))) {
+      report({ kind: 'seal_untrusted_key', ...at, reason: 'the seal is signed by a key that is not the server’s seal key' });
+      return;
+    }
+    const sealed = data.position >= e.position ? null : headsAt(data.position, e.position - 1);
+    if (!sealed) {
+      report({ kind: 'seal_mismatch', ...at, reason: `the seal covers position ${data.position}, which this verifier cannot reconstruct` });
+      return;
+    }
+    if (sealed.length !== data.streams || headsDigest(sealed) !== data.digest) {
+      report({
+        kind: 'seal_mismatch',
+        ...at,
+        reason: `the stream heads at position ${data.position} differ from the ones sealed (${data.streams} streams): events up to that position were changed`,
+      });
+      return;
+    }
+    sealsVerified++;
+    lastSealedPosition = data.position;
+  }
+
+  for (let after = 0; after < snapshot.position; ) {
+    const batch = await store.readAllRaw({ after, limit: Math.min(batchSize, snapshot.position - after) });
+    if (batch.length === 0) break;
+    for (const e of batch) {
+      if (e.position !== lastPosition + 1)
+        report({
+          kind: 'position_gap',
+          stream: null,
+          revision: null,
+          position: lastPosition + 1,
+          reason: `positions ${lastPosition + 1}..${e.position - 1} are missing from the log`,
+        });
+      lastPosition = e.position;
+      const head = heads.get(e.stream);
+      const expected = head ? head.revision + 1 : 0;
+      if (e.revision !== expected) {
+        report({
+          kind: e.revision > expected ? 'revision_gap' : 'revision_out_of_order',
+          stream: e.stream,
+          revision: expected,
+          position: e.position,
+          reason:
+            e.revision > expected
+              ? `revision ${expected} is missing: the next event in the log is revision ${e.revision}`
+              : `revision ${e.revision} appears again after revision ${expected - 1}: events were reordered or duplicated`,
+        });
+      } else {
+        const recomputed = chainHash(head?.hash ?? GENESIS_HASH, e, e.dataText);
+        if (recomputed !== e.hash)
+          report({
+            kind: 'hash_mismatch',
+            stream: e.stream,
+            revision: e.revision,
+            position: e.position,
+            reason: 'the stored hash does not match the event’s content chained to its predecessor: this event (or its hash) was changed',
+          });
+      }
+      bytesHashed += envelopeBytes(e) + utf8(e.dataText);
+      events++;
+      // A seal covers the log before it, so it is checked before it joins the heads.
+      if (e.stream === AUDIT_SEALS_STREAM && e.type === AUDIT_SEALED) checkSeal(e);
+      // Carry on from what is stored, so one edited event is reported once, not once per successor.
+      if (!head) sortedStreams = null;
+      undo[e.position % UNDO_CAPACITY] = { stream: e.stream, previous: head };
+      heads.set(e.stream, { revision: e.revision, hash: e.hash });
+    }
+    after = batch[batch.length - 1]!.position;
+  }
+  if (lastPosition < snapshot.position)
+    report({
+      kind: 'position_gap',
+      stream: null,
+      revision: null,
+      position: lastPosition + 1,
+      reason: `positions ${lastPosition + 1}..${snapshot.position} are missing from the end of the log`,
+    });
+
+  compareWithHeadTable(heads, snapshot.heads, report);
+
+  const firstBreak = breaks.find((b) => b.stream !== null) ?? breaks[0] ?? null;
+  return {
+    ok: breaks.length === 0,
+    headPosition: snapshot.position,
+    events,
+    streams: heads.size,
+    bytesHashed,
+    ms: clock() - started,
+    seals: { verified: sealsVerified, lastSealedPosition },
+    firstBreak,
+    breaks,
+    breaksTruncated,
+  };
+}
+
+function compareWithHeadTable(scanned: Map<string, HeadState>, recorded: readonly StreamHead[], report: (b: IntegrityBreak) => void) {
+  const recordedByStream = new Map(recorded.map((h) => [h.stream, h]));
+  for (const h of recorded) {
+    const s = scanned.get(h.stream);
+    if (!s || s.revision < h.revision)
+      report({
+        kind: 'missing_tail',
+        stream: h.stream,
+        revision: s ? s.revision + 1 : 0,
+        position: null,
+        reason: `the stream should end at revision ${h.revision}, but its events ${s ? `stop at revision ${s.revision}` : 'are all missing'}: events were deleted`,
+      });
+    else if (s.revision > h.revision)
+      report({
+        kind: 'unrecorded_events',
+        stream: h.stream,
+        revision: h.revision + 1,
+        position: null,
+        reason: `the stream should end at revision ${h.revision}, but has events up to revision ${s.revision}: events were inserted`,
+      });
+    else if (s.hash !== h.hash)
+      report({
+        kind: 'head_mismatch',
+        stream: h.stream,
+        revision: h.revision,
+        position: null,
+        reason: 'the last event’s hash differs from the recorded head hash: the stream was rewritten',
+      });
+  }
+  for (const [stream, s] of scanned)
+    if (!recordedByStream.has(stream))
+      report({
+        kind: 'unrecorded_events',
+        stream,
+        revision: 0,
+        position: null,
+        reason: `the head table has no record of this stream, yet it has ${s.revision + 1} events: they were inserted`,
+      });
+}
+
+function normalisePem(pem: string): string {
+  return createPublicKey(pem).export({ type: 'spki', format: 'der' }).toString('base64');
+}
+

@@ -1,0 +1,67 @@
+import type { Readable } from 'node:stream';
+import { ValidationFailed } from '@chronicle/domain';
+
+/** What a blob is known by: the SHA-256 of its bytes (lower-case hex) and its length. */
+export interface BlobInfo {
+  sha256: string;
+  size: number;
+}
+
+export interface PutResult extends BlobInfo {
+  /** False when the same content was already stored: it is kept once. */
+  created: boolean;
+}
+
+export interface PutOptions {
+  /** The put fails (and stores nothing) once the content grows past this many bytes. */
+  maxBytes?: number;
+  /** The put fails (and stores nothing) if the content hashes to anything else. */
+  expectedSha256?: string;
+}
+
+/** Inclusive byte offsets, as in an HTTP Range header. */
+export interface ByteRange {
+  start: number;
+  end?: number;
+}
+
+export interface GetOptions {
+  range?: ByteRange;
+  /**
+   * Hash the bytes while they are read and fail the stream at its end if they are not the
+   * blob's: a corrupt blob is then never served as if it were whole. Whole reads only.
+   */
+  verify?: boolean;
+}
+
+/**
+ * Content-addressed storage for large immutable files (artifacts, model weights). Content
+ * goes in and out as streams only: a blob may be many gigabytes.
+ */
+export interface BlobStore {
+  put(content: Readable, opts?: PutOptions): Promise<PutResult>;
+  /** Throws NotFound when there is no such blob. */
+  get(sha256: string, opts?: GetOptions): Promise<Readable>;
+  has(sha256: string): Promise<boolean>;
+  stat(sha256: string): Promise<BlobInfo | null>;
+  /** Re-hashes the stored bytes; false when they no longer match their name. */
+  verify(sha256: string): Promise<boolean>;
+}
+
+/** Stored bytes that no longer hash to their address: disk corruption or tampering. Never a client's fault. */
+export class BlobCorrupted extends Error {
+  constructor(readonly sha256: string, readonly actual: string) {
+    super(`blob ${sha256} is corrupt: its content hashes to ${actual}`);
+    this.name = 'BlobCorrupted';
+  }
+}
+
+/** Raised when a put's content is larger than its `maxBytes`. */
+export class BlobTooLarge extends ValidationFailed {}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+export function validSha256(sha256: string): string {
+  if (!SHA256.test(sha256)) throw new ValidationFailed('a blob address is 64 lower-case hex digits (SHA-256)', { sha256 });
+  return sha256;
+}

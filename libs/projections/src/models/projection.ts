@@ -1,0 +1,115 @@
+import type { ModelEvent, RecordedEvent } from '@chronicle/domain';
+import type { ProjectionDefinition } from '../runner/projection.js';
+
+const MODEL_EVENTS = new Set<string>([
+  'ModelRegistered',
+  'ModelVersionCreated',
+  'ModelAliasSet',
+  'ModelAliasRemoved',
+  'ModelVersionStageChanged',
+  'ModelVersionDeleted',
+]);
+
+/**
+ * Models, versions, aliases, and when each alias and stage was held by which version: the
+ * history tables answer "what did champion point at on March 3rd, and who moved it there".
+ */
+export const modelsProjection: ProjectionDefinition = {
+  name: 'models.v1',
+  tables: ['rm_models', 'rm_model_versions', 'rm_model_aliases', 'rm_model_alias_history', 'rm_model_stage_history'],
+  open(db) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS rm_models (
+        name TEXT PRIMARY KEY, description TEXT NOT NULL, tags TEXT NOT NULL, card TEXT NOT NULL,
+        latest_version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, created_by TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS rm_model_versions (
+        name TEXT NOT NULL, version INTEGER NOT NULL, run_id TEXT NOT NULL, artifact_path TEXT NOT NULL,
+        sha256 TEXT NOT NULL, size INTEGER NOT NULL, format TEXT, signature TEXT, description TEXT NOT NULL,
+        stage TEXT NOT NULL, deleted INTEGER NOT NULL, created_at INTEGER NOT NULL, created_by TEXT NOT NULL,
+        PRIMARY KEY (name, version)
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS rm_model_aliases (
+        name TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL, set_at INTEGER NOT NULL, set_by TEXT NOT NULL,
+        PRIMARY KEY (name, alias)
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS rm_model_alias_history (
+        name TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL, from_position INTEGER NOT NULL,
+        from_time INTEGER NOT NULL, to_time INTEGER, set_by TEXT NOT NULL,
+        PRIMARY KEY (name, alias, from_position)
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS rm_model_stage_history (
+        name TEXT NOT NULL, version INTEGER NOT NULL, stage TEXT NOT NULL, from_position INTEGER NOT NULL,
+        from_time INTEGER NOT NULL, to_time INTEGER, set_by TEXT NOT NULL,
+        PRIMARY KEY (name, version, from_position)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS rm_model_stage_history_stage ON rm_model_stage_history (name, stage, from_time);`);
+    const insertModel = db.prepare(
+      'INSERT INTO rm_models (name, description, tags, card, latest_version, created_at, updated_at, created_by) VALUES (?, ?, ?, ?, 0, ?, ?, ?)',
+    );
+    const touch = db.prepare('UPDATE rm_models SET updated_at = ? WHERE name = ?');
+    const bumpLatest = db.prepare('UPDATE rm_models SET latest_version = max(latest_version, ?) WHERE name = ?');
+    const insertVersion = db.prepare(
+      `INSERT INTO rm_model_versions (name, version, run_id, artifact_path, sha256, size, format, signature, description, stage, deleted, created_at, created_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'None', 0, ?, ?)`,
+    );
+    const setStage = db.prepare('UPDATE rm_model_versions SET stage = ? WHERE name = ? AND version = ?');
+    const markDeleted = db.prepare('UPDATE rm_model_versions SET deleted = 1 WHERE name = ? AND version = ?');
+    const upsertAlias = db.prepare(
+      'INSERT INTO rm_model_aliases (name, alias, version, set_at, set_by) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET version = excluded.version, set_at = excluded.set_at, set_by = excluded.set_by',
+    );
+    const deleteAlias = db.prepare('DELETE FROM rm_model_aliases WHERE name = ? AND alias = ?');
+    const closeAlias = db.prepare('UPDATE rm_model_alias_history SET to_time = ? WHERE name = ? AND alias = ? AND to_time IS NULL');
+    const openAlias = db.prepare(
+      'INSERT INTO rm_model_alias_history (name, alias, version, from_position, from_time, to_time, set_by) VALUES (?, ?, ?, ?, ?, NULL, ?)',
+    );
+    const closeStage = db.prepare('UPDATE rm_model_stage_history SET to_time = ? WHERE name = ? AND version = ? AND to_time IS NULL');
+    const openStage = db.prepare(
+      'INSERT INTO rm_model_stage_history (name, version, stage, from_position, from_time, to_time, set_by) VALUES (?, ?, ?, ?, ?, NULL, ?)',
+    );
+    return {
+      apply(e: RecordedEvent) {
+        if (!MODEL_EVENTS.has(e.type)) return;
+        const ev = e as unknown as ModelEvent;
+        const at = e.recordedAt;
+        switch (ev.type) {
+          case 'ModelRegistered': {
+            const d = ev.data;
+            insertModel.run(d.name, d.description, JSON.stringify(d.tags), JSON.stringify(d.card), at, at, e.actor);
+            return;
+          }
+          case 'ModelVersionCreated': {
+            const d = ev.data;
+            insertVersion.run(d.name, d.version, d.runId, d.artifactPath, d.sha256, d.size, d.format, d.signature === null ? null : JSON.stringify(d.signature), d.description, at, e.actor);
+            bumpLatest.run(d.version, d.name);
+            openStage.run(d.name, d.version, 'None', e.position, at, e.actor);
+            break;
+          }
+          case 'ModelAliasSet': {
+            const d = ev.data;
+            upsertAlias.run(d.name, d.alias, d.version, at, e.actor);
+            closeAlias.run(at, d.name, d.alias);
+            openAlias.run(d.name, d.alias, d.version, e.position, at, e.actor);
+            break;
+          }
+          case 'ModelAliasRemoved':
+            deleteAlias.run(ev.data.name, ev.data.alias);
+            closeAlias.run(at, ev.data.name, ev.data.alias);
+            break;
+          case 'ModelVersionStageChanged': {
+            const d = ev.data;
+            setStage.run(d.toStage, d.name, d.version);
+            closeStage.run(at, d.name, d.version);
+            openStage.run(d.name, d.version, d.toStage, e.position, at, e.actor);
+            break;
+          }
+          case 'ModelVersionDeleted':
+            markDeleted.run(ev.data.name, ev.data.version);
+            closeStage.run(at, ev.data.name, ev.data.version);
+            break;
+        }
+        touch.run(at, ev.data.name);
+      },
+    };
+  },
+};

@@ -1,0 +1,51 @@
+import type { Transport } from './transport.js';
+
+export interface ArtifactUpload {
+  runId: string;
+  path: string;
+  sha256: string;
+  size: number;
+  contentType: string;
+  /** False when the run already had this exact content under this path. */
+  created: boolean;
+}
+
+export interface ArtifactDownload {
+  body: ReadableStream<Uint8Array>;
+  size: number;
+  sha256: string;
+  contentType: string;
+}
+
+export interface ArtifactsApi {
+  /** Streams `body` to the run's artifact `path`; other content under a taken path is refused. */
+  upload(runId: string, path: string, body: ReadableStream<Uint8Array> | Uint8Array | Blob | string, opts?: { contentType?: string }): Promise<ArtifactUpload>;
+  /** Opens the artifact as a stream; fails with NOT_FOUND if there is none. */
+  download(runId: string, path: string): Promise<ArtifactDownload>;
+}
+
+const encodePath = (path: string) => path.split('/').map(encodeURIComponent).join('/');
+
+export function artifactsApi(t: Transport): ArtifactsApi {
+  const url = (runId: string, path: string) => `/api/v1/runs/${encodeURIComponent(runId)}/artifacts/${encodePath(path)}`;
+  return {
+    async upload(runId, path, body, opts = {}) {
+      const res = await t.request('PUT', url(runId, path), {
+        body,
+        headers: { 'content-type': opts.contentType ?? 'application/octet-stream' },
+      });
+      if (!res.ok) throw await t.errorOf(res);
+      return (await res.json()) as ArtifactUpload;
+    },
+    async download(runId, path) {
+      const res = await t.request('GET', url(runId, path));
+      if (!res.ok || !res.body) throw await t.errorOf(res);
+      return {
+        body: res.body,
+        size: Number(res.headers.get('content-length') ?? 0),
+        sha256: res.headers.get('x-content-sha256') ?? '',
+        contentType: res.headers.get('content-type') ?? 'application/octet-stream',
+      };
+    },
+  };
+}
