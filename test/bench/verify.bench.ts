@@ -22,7 +22,7 @@ const EVENTS_PER_RUN = 100;
 const RUNS_PER_APPEND = 10;
 
 /** One run's life: started, params, tags, metric batches of a few keys and points, finished. */
-function runEvents(runId: string, seed: number): DomainEvent[] {
+export function runEvents(runId: string, seed: number): DomainEvent[] {
   const out: DomainEvent[] = [{ type: 'RunStarted', data: { runId, experimentId: '0', name: `run-${seed}`, tags: [], parentRunId: null, source: {}, environment: {}, startTime: seed } }];
   for (let i = 0; i < 15; i++) out.push({ type: 'RunParamsLogged', data: { runId, params: [{ key: `p${i}`, value: String((seed * 31 + i) % 997) }] } });
   for (let i = 0; i < 8; i++) out.push({ type: 'RunTagsSet', data: { runId, tags: [{ key: `t${i}`, value: `v${(seed + i) % 13}` }] } });

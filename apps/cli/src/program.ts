@@ -1,9 +1,13 @@
 import { ChronicleApiError, ChronicleNetworkError } from '@chronicle/sdk';
 import { Command, CommanderError, Option } from 'commander';
 import { registerAudit } from './commands/audit.js';
+import { registerDeployments } from './commands/deploy.js';
+import { registerData } from './commands/data.js';
 import { registerExperiments } from './commands/experiments.js';
 import { registerArtifacts, registerModels } from './commands/registry.js';
+import { registerPromotion } from './commands/promotion.js';
 import { registerRuns } from './commands/runs.js';
+import { registerReplay } from './commands/replay.js';
 import { registerServer } from './commands/server.js';
 import { registerTokens } from './commands/tokens.js';
 import { registerUsers } from './commands/users.js';
@@ -44,9 +48,13 @@ set CHRONICLE_DEBUG=1 to see stack traces.`,
   registerRuns(program, io);
   registerArtifacts(program, io);
   registerModels(program, io);
+  registerData(program, io);
+  registerPromotion(program, io);
   registerTokens(program, io);
   registerUsers(program, io);
   registerAudit(program, io);
+  registerReplay(program, io);
+  registerDeployments(program, io);
   program
     .command('whoami')
     .description('show who your credentials act as')

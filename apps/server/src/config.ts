@@ -14,6 +14,11 @@ const schema = z.object({
   CHRONICLE_SHUTDOWN_GRACE_S: z.coerce.number().positive().default(10),
   /** Seconds between seals of the event log (also sealed on shutdown); 0 seals on shutdown only. */
   CHRONICLE_SEAL_INTERVAL_S: z.coerce.number().min(0).default(300),
+  /** First wait before retrying a webhook or deployment delivery; doubled at each retry. */
+  CHRONICLE_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(1).max(600_000).default(1000),
+  /** Attempts per webhook subscription delivery before it is given up (every attempt is logged). */
+  CHRONICLE_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+  CHRONICLE_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(10_000),
 });
 
 export type ServerConfig = Readonly<{
@@ -25,6 +30,9 @@ export type ServerConfig = Readonly<{
   maxBodyBytes: number;
   shutdownGraceMs: number;
   sealIntervalMs: number;
+  deliveryBackoffMs: number;
+  webhookMaxAttempts: number;
+  webhookTimeoutMs: number;
 }>;
 
 export function loadConfig(env: Record<string, string | undefined>, overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -43,6 +51,9 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     maxBodyBytes: Math.round(e.CHRONICLE_MAX_BODY_MB * 1024 * 1024),
     shutdownGraceMs: e.CHRONICLE_SHUTDOWN_GRACE_S * 1000,
     sealIntervalMs: e.CHRONICLE_SEAL_INTERVAL_S * 1000,
+    deliveryBackoffMs: e.CHRONICLE_DELIVERY_BACKOFF_MS,
+    webhookMaxAttempts: e.CHRONICLE_WEBHOOK_MAX_ATTEMPTS,
+    webhookTimeoutMs: e.CHRONICLE_WEBHOOK_TIMEOUT_MS,
     ...overrides,
   });
 }

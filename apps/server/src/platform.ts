@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadOrCreateSealKey, sealLog, SEAL_KEY_FILE, verifyLog, type IntegrityReport, type SealResult } from '@chronicle/audit';
 import { createLocalBlobStore, type BlobStore } from '@chronicle/blobs';
 import { createCommands, type Commands } from '@chronicle/commands';
+import { createManifestInspector } from '@chronicle/datasets';
 import { createSqliteEventStore, openSqliteDatabase, type EventStore, type SqliteDatabase } from '@chronicle/event-store';
 import { allProjections, createReadModels, ProjectionRunner, type ReadModels } from '@chronicle/projections';
 import type { Logger } from 'pino';
@@ -50,6 +51,13 @@ export async function openPlatform(opts: { dataDir: string; logger: Logger; cloc
     store,
     ...(opts.clock ? { clock: opts.clock } : {}),
     afterAppend: (position) => runner.waitFor(position),
+    // `blobs` is opened below; the inspector only runs once a commit arrives.
+    inspectManifest: (sha256) => createManifestInspector(blobs)(sha256),
+    deployedIn: (model, version) => read.deployments.deployedIn(model, version),
+    promotionFacts: {
+      runMetrics: (runId) => Object.fromEntries(read.runs.latestMetrics(runId).map((m) => [m.key, m.value])),
+      runInputs: (runId) => read.lineage.runInputs(runId),
+    },
   });
   const sealKey = loadOrCreateSealKey(join(opts.dataDir, SEAL_KEY_FILE));
   const blobs = createLocalBlobStore({ root: join(opts.dataDir, 'blobs') });

@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino';
 import { startSealing } from './audit-seals.js';
 import { bootstrap } from './bootstrap.js';
 import type { ServerConfig } from './config.js';
+import { startDeliveryWorkers } from './deployments/workers.js';
 import { createHttpApp } from './http/app.js';
 import { openPlatform, type Platform } from './platform.js';
 
@@ -19,6 +20,8 @@ export async function startServer(config: ServerConfig, logger: Logger = pino({ 
   const platform = await openPlatform({ dataDir: config.dataDir, logger });
   await bootstrap(platform, config.dataDir, logger);
   const sealer = startSealing({ seal: platform.audit.seal, intervalMs: config.sealIntervalMs, logger });
+  // Deployment commands run programs with the server's own environment (PATH, HOME...).
+  const workers = await startDeliveryWorkers(platform, config, logger, process.env);
   const app = await createHttpApp(platform, config, logger);
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
@@ -36,6 +39,7 @@ export async function startServer(config: ServerConfig, logger: Logger = pino({ 
     stop() {
       stopping ??= (async () => {
         await app.close();
+        await workers.stop();
         await sealer.stop();
         await platform.close();
         logger.info('Chronicle stopped');

@@ -21,6 +21,10 @@ import {
 import { handleCommand, loadState, StateCache, type AppendResult, type EventStore } from '@chronicle/event-store';
 import { metaFor, type CommandContext } from './context.js';
 import { createRegistryCommands, type PromotionGate } from './registry.js';
+import { createPromotionCommands, type PromotionFactSources } from './promotion.js';
+import { createDeploymentCommands } from './deployments.js';
+import { createWebhookCommands } from './webhooks.js';
+import { createDatasetCommands, type ManifestInspector } from './datasets.js';
 
 export interface CommandsOptions {
   store: EventStore;
@@ -34,6 +38,12 @@ export interface CommandsOptions {
   afterAppend?: (position: number) => Promise<void>;
   /** Checked before any model alias or stage moves (approvals, promotion gates). */
   promotionGate?: PromotionGate;
+  /** Run metrics and lineage for promotion gates, from the read models. */
+  promotionFacts?: PromotionFactSources;
+  /** The environments a model version is deployed in now: deleting it is refused while there are any. */
+  deployedIn?: (model: string, version: number) => readonly string[];
+  /** Reads a dataset manifest from the blob store before a commit records it. */
+  inspectManifest?: ManifestInspector;
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -296,15 +306,21 @@ export function createCommands(opts: CommandsOptions) {
     },
   };
 
+  const promotion = createPromotionCommands({ store, clock, done, ...(opts.promotionFacts ? { sources: opts.promotionFacts } : {}) });
   const registry = createRegistryCommands({
     store,
     clock,
     cache,
     done,
-    ...(opts.promotionGate ? { promotionGate: opts.promotionGate } : {}),
+    promotionGate: opts.promotionGate ?? promotion.gate,
+    ...(opts.deployedIn ? { deployedIn: opts.deployedIn } : {}),
   });
+  const deployments = createDeploymentCommands({ store, clock, newId, cache, done });
+  const webhooks = createWebhookCommands({ store, clock, newId, cache, done });
 
-  return { experiments, runs, users, ...registry };
+  const data = createDatasetCommands({ store, clock, cache, done, ...(opts.inspectManifest ? { inspectManifest: opts.inspectManifest } : {}) });
+
+  return { experiments, runs, users, ...registry, ...data, deployments, webhooks, promotion };
 }
 
 export type Commands = ReturnType<typeof createCommands>;

@@ -7,3 +7,21 @@ export {
   type RegisterModelInput,
   type CreateModelVersionInput,
 } from './registry.js';
+export {
+  createDatasetCommands,
+  type ManifestInspector,
+  type CommitDatasetVersionInput,
+  type DatasetVersionRef,
+  type DeclaredInput,
+  type DeclaredOutput,
+} from './datasets.js';
+export {
+  createDeploymentCommands,
+  modelVersionFact,
+  newSigningSecret,
+  DEFAULT_TARGET_TIMEOUT_MS,
+  type CreateEnvironmentInput,
+  type TargetInput,
+} from './deployments.js';
+export { createWebhookCommands } from './webhooks.js';
+export { createPromotionCommands, type PromotionCommands, type PromotionFactSources, type SetPromotionGatesInput, type PromotionCheckResult } from './promotion.js';

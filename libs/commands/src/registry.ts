@@ -14,10 +14,12 @@ import { handleCommand, loadState, type AppendResult, type EventStore, type Stat
 import { metaFor, type CommandContext } from './context.js';
 
 /**
- * Asked before an alias or stage moves; throwing refuses the move. Approvals and promotion
- * gates plug in here, so every way of moving a pointer passes the same check.
+ * Decides an alias or stage move together with its promotion gates (approvals, rules), on
+ * one revision of the model's stream, and appends it; throwing refuses the move. Null: this
+ * change is not gated, so the registry appends it itself. Every way of moving a pointer
+ * passes here.
  */
-export type PromotionGate = (ctx: CommandContext, change: ModelPointerCommand) => Promise<void>;
+export type PromotionGate = (ctx: CommandContext, input: unknown, change: ModelPointerCommand) => Promise<AppendResult | null>;
 
 export interface RegistryDeps {
   store: EventStore;
@@ -25,6 +27,8 @@ export interface RegistryDeps {
   cache: StateCache;
   done<T extends object>(res: AppendResult, value: T): Promise<T & { position: number; replayed: boolean }>;
   promotionGate?: PromotionGate;
+  /** The environments a model version is deployed in, or being deployed to, now. */
+  deployedIn?: (model: string, version: number) => readonly string[];
 }
 
 export interface LogArtifactInput {
@@ -71,7 +75,8 @@ export function createRegistryCommands(deps: RegistryDeps) {
   /** The one path by which aliases and stages move. */
   async function movePointer(ctx: CommandContext, input: unknown, command: ModelPointerCommand) {
     requireRole(ctx.principal, 'maintainer', 'moving model aliases and stages');
-    await deps.promotionGate?.(ctx, command);
+    const gated = await deps.promotionGate?.(ctx, input, command);
+    if (gated) return done(gated, { model: command.data.name });
     const { res, value } = await onModel(ctx, command.data.name, input, command, { model: command.data.name });
     return done(res, value);
   }
@@ -172,7 +177,10 @@ export function createRegistryCommands(deps: RegistryDeps) {
         ctx,
         input.model,
         input,
-        { type: 'DeleteModelVersion', data: { name: input.model, version: input.version, at: clock() } },
+        {
+          type: 'DeleteModelVersion',
+          data: { name: input.model, version: input.version, deployedIn: deps.deployedIn?.(input.model, input.version) ?? [], at: clock() },
+        },
         { model: input.model },
       );
       return done(res, value);

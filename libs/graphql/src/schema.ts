@@ -4,12 +4,16 @@ import type { SchemaConfig } from 'nexus/dist/core.js';
 import * as audit from './audit.js';
 import * as artifacts from './artifacts.js';
 import * as common from './common.js';
+import * as datasets from './datasets.js';
 import * as experiments from './experiments.js';
 import * as metrics from './metrics.js';
 import * as models from './models.js';
+import * as promotion from './promotion.js';
 import * as runs from './runs.js';
 import * as scalars from './scalars.js';
 import * as users from './users.js';
+import * as deployments from './deployments.js';
+import * as webhooks from './webhooks.js';
 
 /**
  * The GraphQL schema. Artifacts (schema.graphql, the resolver typegen) are written only by
@@ -23,7 +27,7 @@ export function buildSchema() {
 export function schemaConfig(opts: { generateInto?: string } = {}): SchemaConfig {
   const root = opts.generateInto;
   return {
-    types: [scalars, common, experiments, runs, metrics, users, audit, artifacts, models],
+    types: [scalars, common, experiments, runs, metrics, users, audit, artifacts, models, datasets, promotion, deployments, webhooks],
     shouldGenerateArtifacts: root !== undefined,
     shouldExitAfterGenerateArtifacts: false,
     ...(root

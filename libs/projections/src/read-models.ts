@@ -14,6 +14,16 @@ import { artifactsProjection } from './artifacts/projection.js';
 import { artifactQueries } from './artifacts/queries.js';
 import { modelsProjection } from './models/projection.js';
 import { modelQueries } from './models/queries.js';
+import { datasetsProjection } from './datasets/projection.js';
+import { datasetQueries } from './datasets/queries.js';
+import { lineageProjection } from './lineage/projection.js';
+import { lineageQueries } from './lineage/queries.js';
+import { deploymentsProjection } from './deployments/projection.js';
+import { deploymentQueries } from './deployments/queries.js';
+import { webhooksProjection } from './webhooks/projection.js';
+import { webhookQueries } from './webhooks/queries.js';
+import { promotionProjection } from './promotion/projection.js';
+import { promotionQueries } from './promotion/queries.js';
 
 /** Every read model of the platform, in the order the runner applies them. */
 export const allProjections: readonly ProjectionDefinition[] = [
@@ -24,6 +34,11 @@ export const allProjections: readonly ProjectionDefinition[] = [
   auditLogProjection,
   artifactsProjection,
   modelsProjection,
+  datasetsProjection,
+  lineageProjection,
+  deploymentsProjection,
+  webhooksProjection,
+  promotionProjection,
 ];
 
 /** Query functions over the read models. The tables must exist: open the runner first. */
@@ -38,6 +53,11 @@ export function createReadModels(db: SqliteDatabase) {
     artifacts: artifactQueries(db),
     models: modelQueries(db),
     audit: auditLogQueries(db),
+    datasets: datasetQueries(db),
+    lineage: lineageQueries(db),
+    deployments: deploymentQueries(db),
+    webhooks: webhookQueries(db),
+    promotion: promotionQueries(db),
   };
 }
 

@@ -1,9 +1,12 @@
 import { ActiveRun, type ActiveRunOptions } from './active-run.js';
 import { artifactsApi, type ArtifactsApi } from './artifacts.js';
 import { auditApi, type AuditApi } from './audit.js';
+import { datasetsApi, type CommitDatasetOptions, type DatasetCommitResult, type DatasetFileInput, type DatasetsApi, type RunInputDeclaration, type RunInputView } from './datasets.js';
 import { ChronicleApiError } from './errors.js';
 import { experimentsApi, type ExperimentsApi } from './experiments.js';
 import { modelsApi, type ModelsApi } from './models.js';
+import { deploymentsApi, webhooksApi, type DeploymentsApi, type WebhooksApi } from './deployments.js';
+import { promotionApi, type PromotionApi } from './promotion.js';
 import { runsApi, type RunsApi, type StartRunInput } from './runs.js';
 import { Transport, type RetryOptions } from './transport.js';
 import type { KeyValuesInput } from './types.js';
@@ -43,8 +46,20 @@ export interface ChronicleClient {
   readonly artifacts: ArtifactsApi;
   /** The model registry: models, versions, aliases, stages. */
   readonly models: ModelsApi;
+  /** Promotion gates, approvals, dry-run checks and refusals. */
+  readonly promotion: PromotionApi;
   /** Entity histories, the audit log and integrity verification. */
   readonly audit: AuditApi;
+  /** Dataset versions, blobs and run lineage. */
+  readonly datasets: DatasetsApi;
+  /** Uploads the files the server lacks and records a dataset version (created if needed). */
+  commitDataset(dataset: string, files: readonly DatasetFileInput[], opts?: CommitDatasetOptions): Promise<DatasetCommitResult>;
+  /** Declares the dataset versions (number or tag) a run read, each with its role. */
+  declareRunInputs(runId: string, inputs: RunInputDeclaration[]): Promise<RunInputView[]>;
+  /** Environments, deployments and rollbacks. */
+  readonly deployments: DeploymentsApi;
+  /** Signed webhook subscriptions to registry events. */
+  readonly webhooks: WebhooksApi;
   /** Starts a run (creating its experiment by name if needed) and returns it ready for logging. */
   startRun(opts?: StartRunOptions): Promise<ActiveRun>;
   /** Logs to a run that already exists, e.g. one started by another process. */
@@ -57,6 +72,7 @@ export function createClient(options: ClientOptions): ChronicleClient {
   const transport = new Transport(options);
   const experiments = experimentsApi(transport);
   const runs = runsApi(transport);
+  const datasets = datasetsApi(transport);
   const runDefaults: ActiveRunOptions = {
     ...(options.flushIntervalMs !== undefined ? { flushIntervalMs: options.flushIntervalMs } : {}),
     ...(options.maxBatchPoints !== undefined ? { maxBatchPoints: options.maxBatchPoints } : {}),
@@ -88,7 +104,13 @@ export function createClient(options: ClientOptions): ChronicleClient {
     tokens: tokensApi(transport),
     artifacts: artifactsApi(transport),
     models: modelsApi(transport),
+    promotion: promotionApi(transport),
     audit: auditApi(transport),
+    datasets,
+    commitDataset: (dataset, files, opts) => datasets.commit(dataset, files, opts),
+    declareRunInputs: (runId, inputs) => datasets.declareRunInputs(runId, inputs),
+    deployments: deploymentsApi(transport),
+    webhooks: webhooksApi(transport),
 
     async startRun(opts = {}) {
       const { experimentId, experimentName, params, flushIntervalMs, maxBatchPoints, onFlushError, now, ...input } = opts;

@@ -33,3 +33,30 @@ export type {
   User,
   Viewer,
 } from './types.js';
+export type { PromotionApi, PromotionCheck, PromotionGates, PromotionDecision, RuleCheck, RequiredInput as GateRequiredInput, SetGatesInput, ApproverRole } from './promotion.js';
+export type {
+  CreateEnvironmentOptions,
+  DeployedVersion,
+  Deployment,
+  DeploymentAttempt,
+  DeploymentStatus,
+  DeploymentsApi,
+  Environment,
+  EnvironmentTarget,
+  Webhook,
+  WebhookDelivery,
+  WebhookEventKind,
+  WebhooksApi,
+} from './deployments.js';
+export {
+  encodeManifest,
+  type CommitDatasetOptions,
+  type CommitProgress,
+  type DatasetCommitResult,
+  type DatasetFileInput,
+  type DatasetsApi,
+  type DatasetVersionView,
+  type ManifestFile,
+  type RunInputDeclaration,
+  type RunInputView,
+} from './datasets.js';

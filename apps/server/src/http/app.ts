@@ -5,9 +5,11 @@ import type { Logger } from 'pino';
 import { createAuthenticator } from '../auth.js';
 import type { ServerConfig } from '../config.js';
 import type { Platform } from '../platform.js';
+import { registerAdmin } from './admin-route.js';
 import { registerAuditExport } from './audit-route.js';
 import { errorHandler } from './error-handler.js';
 import { registerArtifacts } from './artifacts-route.js';
+import { registerBlobs } from './blobs-route.js';
 import { registerGraphQL } from './graphql-route.js';
 import { registerIngest } from './ingest-route.js';
 import { registerMetrics } from './metrics-route.js';
@@ -56,7 +58,9 @@ export async function createHttpApp(platform: Platform, config: ServerConfig, lo
   registerMetrics(app, platform);
   registerIngest(app, platform);
   registerArtifacts(app, platform);
+  registerBlobs(app, platform);
   registerAuditExport(app, platform);
+  registerAdmin(app, platform, config.dataDir);
   await registerGraphQL(app, platform);
   return app;
 }

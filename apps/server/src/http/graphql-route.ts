@@ -1,5 +1,6 @@
 import { ApolloServer } from '@apollo/server';
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
+import { loadManifest } from '@chronicle/datasets';
 import { buildSchema, formatError, type GraphQLContext } from '@chronicle/graphql';
 import type { FastifyInstance } from 'fastify';
 import type { Platform } from '../platform.js';
@@ -21,6 +22,7 @@ export async function registerGraphQL(app: FastifyInstance, platform: Platform):
       read: platform.read,
       audit: platform.audit,
       correlationId: request.id,
+      manifests: { load: (sha256: string) => loadManifest(platform.blobs, sha256) },
       ...(typeof request.headers['idempotency-key'] === 'string' ? { idempotencyKey: request.headers['idempotency-key'] } : {}),
     }),
   });

@@ -48,7 +48,11 @@ export type TransitionModelVersionStage = {
     at: number;
   };
 };
-export type DeleteModelVersion = { type: 'DeleteModelVersion'; data: { name: string; version: number; at: number } };
+export type DeleteModelVersion = {
+  type: 'DeleteModelVersion';
+  /** `deployedIn`: the environments the version is deployed in (or being deployed to) now. */
+  data: { name: string; version: number; deployedIn?: readonly string[]; at: number };
+};
 
 /** The commands that move what a name resolves to: where promotion gates will plug in. */
 export type ModelPointerCommand = SetModelAlias | RemoveModelAlias | TransitionModelVersionStage;

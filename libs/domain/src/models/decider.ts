@@ -183,6 +183,14 @@ export function decideModel(cmd: ModelCommand, model: RegisteredModel): ModelEve
           version: d.version,
           aliases: held,
         });
+      const deployedIn = d.deployedIn ?? [];
+      // An environment serving this content would lose the record of what it runs.
+      if (deployedIn.length > 0)
+        throw new IllegalTransition(`version ${d.version} of ${model.name} is deployed in ${deployedIn.join(', ')}; deploy another version first`, {
+          model: model.name,
+          version: d.version,
+          environments: [...deployedIn],
+        });
       return [{ type: 'ModelVersionDeleted', data: { name: model.name, version: d.version, at: d.at } }];
     }
     default:
@@ -190,7 +198,18 @@ export function decideModel(cmd: ModelCommand, model: RegisteredModel): ModelEve
   }
 }
 
+const MODEL_EVENT_TYPES: ReadonlySet<string> = new Set<ModelEvent['type']>([
+  'ModelRegistered',
+  'ModelVersionCreated',
+  'ModelAliasSet',
+  'ModelAliasRemoved',
+  'ModelVersionStageChanged',
+  'ModelVersionDeleted',
+]);
+
 export function evolveModel(model: RegisteredModel, ev: ModelEvent): RegisteredModel {
+  // The model's stream also carries promotion events (gates, approvals, refusals); none moves a pointer.
+  if (!MODEL_EVENT_TYPES.has(ev.type)) return model;
   switch (ev.type) {
     case 'ModelRegistered':
       return { ...initialModel(), name: ev.data.name, registered: true };

@@ -15,7 +15,8 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
   describe(`${name} honours the EventStore port`, () => {
     it('appends to a new stream and reads it back with the full envelope', async () => {
       const store = await open();
-      const res = await appendToStream(store, 'run-1', [ev('RunStarted', 1), ev('RunFinished', 2)], {
+      // Types without upcasters: a new event is written at version 1.
+      const res = await appendToStream(store, 'run-1', [ev('ThingStarted', 1), ev('ThingFinished', 2)], {
         ...meta,
         expectedRevision: 'no_stream',
         correlationId: 'corr-1',
@@ -25,8 +26,8 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
       const { events, revision } = await store.readStream('run-1');
       expect(revision).toBe(1);
       expect(events.map((e) => [e.type, e.revision, e.data])).toEqual([
-        ['RunStarted', 0, { n: 1 }],
-        ['RunFinished', 1, { n: 2 }],
+        ['ThingStarted', 0, { n: 1 }],
+        ['ThingFinished', 1, { n: 2 }],
       ]);
       const [first] = events;
       expect(first).toMatchObject({

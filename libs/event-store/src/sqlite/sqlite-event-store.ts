@@ -3,6 +3,7 @@ import { ConcurrencyConflict, ValidationFailed, type RecordedEvent } from '@chro
 import { canonicalJson } from '../canonical-json.js';
 import { chainHash, GENESIS_HASH } from '../hash-chain.js';
 import type { AppendMetadata, AppendResult, EventStore, ExpectedRevision, RawEvent, ReadStreamResult, StreamHead, StreamWrite } from '../port.js';
+import { domainUpcasterRegistry, type UpcasterRegistry } from '../upcasting/upcaster-registry.js';
 import { openSqliteDatabase, type SqliteDatabase } from './open-database.js';
 
 export interface SqliteEventStoreOptions {
@@ -10,6 +11,8 @@ export interface SqliteEventStoreOptions {
   path?: string;
   db?: SqliteDatabase;
   clock?: () => number;
+  /** Turns old event shapes into current ones on read; the domain's upcasters by default. */
+  upcasters?: UpcasterRegistry;
 }
 
 const SCHEMA = `
@@ -82,6 +85,8 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   const db = options.db ?? openSqliteDatabase(options.path ?? ':memory:');
   const ownsDb = !options.db;
   const clock = options.clock ?? Date.now;
+  const upcasters = options.upcasters ?? domainUpcasterRegistry;
+  const toCurrent = (r: EventRow) => upcasters.upcast(toRecorded(r));
   db.exec(SCHEMA);
 
   const q = {
@@ -180,7 +185,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
           stream: w.stream,
           revision,
           type: e.type,
-          schemaVersion: (e as { schemaVersion?: number }).schemaVersion ?? 1,
+          schemaVersion: upcasters.currentVersion(e.type),
           recordedAt,
           actor: meta.actor,
           correlationId,
@@ -246,7 +251,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     async readStream(stream, opts = {}): Promise<ReadStreamResult> {
       const rows = q.readStream.all(stream, opts.fromRevision ?? 0, opts.limit ?? -1);
       const revision = q.stream.get(stream)?.revision ?? -1;
-      return { events: rows.map(toRecorded), revision };
+      return { events: rows.map(toCurrent), revision };
     },
     async readAll({ after, limit }) {
       if (recent.has(after + 1)) {
@@ -259,7 +264,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         // Only a contiguous run up to the head is safe to serve from memory.
         if (out.length === limit || out[out.length - 1]!.position === (q.head.get()?.p ?? 0)) return out;
       }
-      return q.readAll.all(after, limit).map(toRecorded);
+      return q.readAll.all(after, limit).map(toCurrent);
     },
     async readAllRaw({ after, limit }) {
       return q.readAllRaw.all(after, limit);

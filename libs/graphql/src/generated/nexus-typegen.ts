@@ -37,6 +37,14 @@ declare global {
 }
 
 export interface NexusGenInputs {
+  CreateEnvironmentInput: { // input type
+    command?: string[] | null; // [String!]
+    healthCheckTimeoutMs?: number | null; // Int
+    healthCheckUrl?: string | null; // String
+    name: string; // String!
+    timeoutMs?: number | null; // Int
+    webhook?: NexusGenInputs['WebhookTargetInput'] | null; // WebhookTargetInput
+  }
   CreateExperimentInput: { // input type
     description?: string | null; // String
     name: string; // String!
@@ -73,6 +81,20 @@ export interface NexusGenInputs {
     name: string; // String!
     tags?: NexusGenInputs['KeyValueInput'][] | null; // [KeyValueInput!]
   }
+  RequiredInputInput: { // input type
+    dataset: string; // String!
+    role?: string | null; // String
+    version?: number | null; // Int
+  }
+  RunInputDeclaration: { // input type
+    dataset: string; // String!
+    role: string; // String!
+    version: string; // String!
+  }
+  RunOutputDeclaration: { // input type
+    dataset: string; // String!
+    version: string; // String!
+  }
   RunSourceInput: { // input type
     entryPoint?: string | null; // String
     gitCommit?: string | null; // String
@@ -89,15 +111,25 @@ export interface NexusGenInputs {
     startTime?: number | null; // Float
     tags?: NexusGenInputs['KeyValueInput'][] | null; // [KeyValueInput!]
   }
+  WebhookTargetInput: { // input type
+    maxAttempts?: number | null; // Int
+    secret?: string | null; // String
+    url: string; // String!
+  }
 }
 
 export interface NexusGenEnums {
+  DeploymentStatus: "failed" | "requested" | "rolled_back" | "started" | "succeeded" | "timed_out"
+  DeploymentTargetKind: "command" | "webhook"
+  GateRuleKind: "approval" | "lineage" | "metric"
   Lifecycle: "active" | "deleted"
   LifecycleFilter: "active" | "all" | "deleted"
+  LineageNodeKind: "dataset_version" | "deployment" | "model_version" | "run"
   ModelStage: "Archived" | "None" | "Production" | "Staging"
   Role: "admin" | "maintainer" | "member" | "viewer"
   RunStatus: "FAILED" | "FINISHED" | "KILLED" | "RUNNING"
   TerminalStatus: "FAILED" | "FINISHED" | "KILLED"
+  WebhookEventKind: "ALIAS_MOVED" | "DEPLOYMENT_CHANGED" | "MODEL_VERSION_CREATED" | "PROMOTION_REFUSED"
 }
 
 export interface NexusGenScalars {
@@ -112,10 +144,37 @@ export interface NexusGenScalars {
 
 export interface NexusGenObjects {
   ApiToken: sources.ApiToken;
+  ApprovalRequirement: sources.ApprovalRequirement;
   AuditEntry: sources.AuditEntry;
   AuditEntryConnection: sources.AuditEntryConnection;
   ChartPoint: sources.ChartPoint;
+  CommitDatasetVersionResult: { // root type
+    changed: boolean; // Boolean!
+    version: NexusGenRootTypes['DatasetVersion']; // DatasetVersion!
+  }
+  CreatedEnvironment: sources.CreatedEnvironment;
   CreatedToken: sources.CreatedToken;
+  CreatedWebhook: sources.CreatedWebhook;
+  CsvChange: { // root type
+    columnsAdded: string[]; // [String!]!
+    columnsRemoved: string[]; // [String!]!
+    path: string; // String!
+    rowsAfter?: number | null; // Int
+    rowsBefore?: number | null; // Int
+  }
+  Dataset: sources.Dataset;
+  DatasetDiff: sources.DatasetDiff;
+  DatasetFile: { // root type
+    path: string; // String!
+    sha256: string; // String!
+    size: number; // Float!
+  }
+  DatasetVersion: sources.DatasetVersion;
+  DeployedVersion: sources.DeployedVersion;
+  Deployment: sources.Deployment;
+  DeploymentAttempt: sources.DeploymentAttempt;
+  DeploymentConnection: sources.DeploymentConnection;
+  Environment: sources.Environment;
   Experiment: sources.Experiment;
   IntegrityBreak: sources.IntegrityBreak;
   IntegrityReport: sources.IntegrityReport;
@@ -124,6 +183,9 @@ export interface NexusGenObjects {
     value: string; // String!
   }
   LatestMetric: sources.LatestMetric;
+  LineageEdge: sources.LineageEdge;
+  LineageGraph: sources.LineageGraph;
+  LineageNode: sources.LineageNode;
   LogMetricsPayload: { // root type
     accepted: number; // Int!
     position: number; // Float!
@@ -133,31 +195,50 @@ export interface NexusGenObjects {
   MetricPoint: sources.MetricPoint;
   MetricSeries: sources.MetricSeries;
   ModelAlias: sources.ModelAlias;
+  ModelApproval: sources.ModelApproval;
   ModelCard: sources.ModelCard;
   ModelVersion: sources.ModelVersion;
+  ModifiedDatasetFile: { // root type
+    newSha256: string; // String!
+    newSize: number; // Float!
+    oldSha256: string; // String!
+    oldSize: number; // Float!
+    path: string; // String!
+  }
   Mutation: {};
   PageInfo: { // root type
     endCursor?: string | null; // String
     hasNextPage: boolean; // Boolean!
   }
   PointerPeriod: sources.PointerPeriod;
+  PromotionCheck: sources.PromotionCheck;
+  PromotionDecision: sources.PromotionDecision;
+  PromotionGates: sources.PromotionGates;
   Query: {};
   RegisteredModel: sources.RegisteredModel;
+  RequiredInput: sources.RequiredInput;
+  RuleCheck: sources.RuleCheck;
   Run: sources.Run;
   RunArtifact: sources.RunArtifact;
   RunConnection: sources.RunConnection;
+  RunInput: sources.RunInput;
+  RunOutput: sources.RunOutput;
   RunSource: { // root type
     entryPoint?: string | null; // String
     gitCommit?: string | null; // String
     gitRepo?: string | null; // String
     source?: string | null; // String
   }
+  TabularSummary: sources.TabularSummary;
   User: sources.User;
   Viewer: { // root type
     authenticatedBy: string; // String!
     role: NexusGenEnums['Role']; // Role!
     username: string; // String!
   }
+  Webhook: sources.Webhook;
+  WebhookDelivery: sources.WebhookDelivery;
+  WebhookDeliveryConnection: sources.WebhookDeliveryConnection;
 }
 
 export interface NexusGenInterfaces {
@@ -180,6 +261,10 @@ export interface NexusGenFieldTypes {
     revokedAt: number | null; // Float
     username: string; // String!
   }
+  ApprovalRequirement: { // field return type
+    count: number; // Int!
+    minRole: NexusGenEnums['Role']; // Role!
+  }
   AuditEntry: { // field return type
     actor: string; // String!
     causationId: string | null; // String
@@ -200,9 +285,127 @@ export interface NexusGenFieldTypes {
     step: number; // Float!
     value: number; // Float!
   }
+  CommitDatasetVersionResult: { // field return type
+    changed: boolean; // Boolean!
+    version: NexusGenRootTypes['DatasetVersion']; // DatasetVersion!
+  }
+  CreatedEnvironment: { // field return type
+    environment: NexusGenRootTypes['Environment']; // Environment!
+    secret: string | null; // String
+  }
   CreatedToken: { // field return type
     secret: string; // String!
     token: NexusGenRootTypes['ApiToken']; // ApiToken!
+  }
+  CreatedWebhook: { // field return type
+    secret: string | null; // String
+    webhook: NexusGenRootTypes['Webhook']; // Webhook!
+  }
+  CsvChange: { // field return type
+    columnsAdded: string[]; // [String!]!
+    columnsRemoved: string[]; // [String!]!
+    path: string; // String!
+    rowsAfter: number | null; // Int
+    rowsBefore: number | null; // Int
+  }
+  Dataset: { // field return type
+    createdAt: number; // Float!
+    createdBy: string; // String!
+    description: string; // String!
+    latestVersion: number; // Int!
+    name: string; // String!
+    updatedAt: number; // Float!
+    versions: NexusGenRootTypes['DatasetVersion'][]; // [DatasetVersion!]!
+  }
+  DatasetDiff: { // field return type
+    added: NexusGenRootTypes['DatasetFile'][]; // [DatasetFile!]!
+    bytesAdded: number; // Float!
+    bytesChanged: number; // Float!
+    bytesRemoved: number; // Float!
+    csv: NexusGenRootTypes['CsvChange'][]; // [CsvChange!]!
+    from: NexusGenRootTypes['DatasetVersion']; // DatasetVersion!
+    modified: NexusGenRootTypes['ModifiedDatasetFile'][]; // [ModifiedDatasetFile!]!
+    removed: NexusGenRootTypes['DatasetFile'][]; // [DatasetFile!]!
+    to: NexusGenRootTypes['DatasetVersion']; // DatasetVersion!
+    unchangedCount: number; // Int!
+  }
+  DatasetFile: { // field return type
+    path: string; // String!
+    sha256: string; // String!
+    size: number; // Float!
+  }
+  DatasetVersion: { // field return type
+    author: string; // String!
+    createdAt: number; // Float!
+    dataset: string; // String!
+    deprecated: boolean; // Boolean!
+    deprecationReason: string | null; // String
+    fileCount: number; // Int!
+    manifestSha256: string; // String!
+    message: string; // String!
+    parent: NexusGenRootTypes['DatasetVersion'] | null; // DatasetVersion
+    parentVersion: number | null; // Int
+    tabular: NexusGenRootTypes['TabularSummary'][]; // [TabularSummary!]!
+    tags: string[]; // [String!]!
+    totalBytes: number; // Float!
+    version: number; // Int!
+    versionId: string; // String!
+  }
+  DeployedVersion: { // field return type
+    deployedBy: string; // String!
+    deployment: NexusGenRootTypes['Deployment'] | null; // Deployment
+    deploymentId: string; // ID!
+    environment: string; // String!
+    fromTime: number; // Float!
+    model: string; // String!
+    sha256: string; // String!
+    toTime: number | null; // Float
+    version: number; // Int!
+  }
+  Deployment: { // field return type
+    artifactPath: string; // String!
+    attempts: NexusGenRootTypes['DeploymentAttempt'][]; // [DeploymentAttempt!]!
+    environment: string; // String!
+    error: string | null; // String
+    finishedAt: number | null; // Float
+    id: string; // ID!
+    model: string; // String!
+    reason: string; // String!
+    requestedAt: number; // Float!
+    requestedBy: string; // String!
+    restores: string | null; // ID
+    rollbackOf: string | null; // ID
+    rolledBackBy: string | null; // ID
+    sha256: string; // String!
+    startedAt: number | null; // Float
+    status: NexusGenEnums['DeploymentStatus']; // DeploymentStatus!
+    version: number; // Int!
+  }
+  DeploymentAttempt: { // field return type
+    at: number; // Float!
+    attempt: number; // Int!
+    durationMs: number; // Int!
+    error: string | null; // String
+    exitCode: number | null; // Int
+    output: string; // String!
+    phase: string; // String!
+    statusCode: number | null; // Int
+  }
+  DeploymentConnection: { // field return type
+    nodes: NexusGenRootTypes['Deployment'][]; // [Deployment!]!
+    pageInfo: NexusGenRootTypes['PageInfo']; // PageInfo!
+  }
+  Environment: { // field return type
+    createdAt: number; // Float!
+    createdBy: string; // String!
+    healthCheckUrl: string | null; // String
+    live: NexusGenRootTypes['DeployedVersion'] | null; // DeployedVersion
+    maxAttempts: number | null; // Int
+    name: string; // String!
+    targetArgv: string[] | null; // [String!]
+    targetKind: NexusGenEnums['DeploymentTargetKind']; // DeploymentTargetKind!
+    targetUrl: string | null; // String
+    timeoutMs: number; // Int!
   }
   Experiment: { // field return type
     createdAt: number; // Float!
@@ -246,6 +449,26 @@ export interface NexusGenFieldTypes {
     timestamp: number; // Float!
     value: NexusGenScalars['MetricValue']; // MetricValue!
   }
+  LineageEdge: { // field return type
+    from: string; // String!
+    relation: string; // String!
+    role: string; // String!
+    to: string; // String!
+  }
+  LineageGraph: { // field return type
+    edges: NexusGenRootTypes['LineageEdge'][]; // [LineageEdge!]!
+    nodes: NexusGenRootTypes['LineageNode'][]; // [LineageNode!]!
+    root: string; // String!
+  }
+  LineageNode: { // field return type
+    datasetVersion: NexusGenRootTypes['DatasetVersion'] | null; // DatasetVersion
+    depth: number; // Int!
+    id: string; // String!
+    kind: NexusGenEnums['LineageNodeKind']; // LineageNodeKind!
+    modelVersion: NexusGenRootTypes['ModelVersion'] | null; // ModelVersion
+    node: string; // String!
+    run: NexusGenRootTypes['Run'] | null; // Run
+  }
   LogMetricsPayload: { // field return type
     accepted: number; // Int!
     position: number; // Float!
@@ -276,6 +499,13 @@ export interface NexusGenFieldTypes {
     setBy: string; // String!
     version: number; // Int!
   }
+  ModelApproval: { // field return type
+    at: number; // Float!
+    comment: string; // String!
+    role: NexusGenEnums['Role']; // Role!
+    target: string; // String!
+    username: string; // String!
+  }
   ModelCard: { // field return type
     evaluation: string; // String!
     intendedUse: string; // String!
@@ -285,6 +515,7 @@ export interface NexusGenFieldTypes {
   }
   ModelVersion: { // field return type
     aliases: string[]; // [String!]!
+    approvals: NexusGenRootTypes['ModelApproval'][]; // [ModelApproval!]!
     artifactPath: string; // String!
     createdAt: number; // Float!
     createdBy: string; // String!
@@ -300,16 +531,33 @@ export interface NexusGenFieldTypes {
     stage: NexusGenEnums['ModelStage']; // ModelStage!
     version: number; // Int!
   }
+  ModifiedDatasetFile: { // field return type
+    newSha256: string; // String!
+    newSize: number; // Float!
+    oldSha256: string; // String!
+    oldSize: number; // Float!
+    path: string; // String!
+  }
   Mutation: { // field return type
+    approveModelVersion: NexusGenRootTypes['ModelVersion']; // ModelVersion!
     changeUserRole: NexusGenRootTypes['User']; // User!
+    commitDatasetVersion: NexusGenRootTypes['CommitDatasetVersionResult']; // CommitDatasetVersionResult!
+    createDataset: NexusGenRootTypes['Dataset']; // Dataset!
+    createEnvironment: NexusGenRootTypes['CreatedEnvironment']; // CreatedEnvironment!
     createExperiment: NexusGenRootTypes['Experiment']; // Experiment!
     createModelVersion: NexusGenRootTypes['ModelVersion']; // ModelVersion!
     createToken: NexusGenRootTypes['CreatedToken']; // CreatedToken!
     createUser: NexusGenRootTypes['User']; // User!
+    createWebhook: NexusGenRootTypes['CreatedWebhook']; // CreatedWebhook!
+    declareRunInputs: NexusGenRootTypes['RunInput'][]; // [RunInput!]!
+    declareRunOutputs: NexusGenRootTypes['RunOutput'][]; // [RunOutput!]!
     deleteExperiment: NexusGenRootTypes['Experiment']; // Experiment!
     deleteModelVersion: NexusGenRootTypes['ModelVersion']; // ModelVersion!
     deleteRun: NexusGenRootTypes['Run']; // Run!
     deleteTag: NexusGenRootTypes['Run']; // Run!
+    deleteWebhook: NexusGenRootTypes['Webhook']; // Webhook!
+    deployModelVersion: NexusGenRootTypes['Deployment']; // Deployment!
+    deprecateDatasetVersion: NexusGenRootTypes['DatasetVersion']; // DatasetVersion!
     finishRun: NexusGenRootTypes['Run']; // Run!
     logMetrics: NexusGenRootTypes['LogMetricsPayload']; // LogMetricsPayload!
     logParams: NexusGenRootTypes['Run']; // Run!
@@ -319,10 +567,13 @@ export interface NexusGenFieldTypes {
     restoreExperiment: NexusGenRootTypes['Experiment']; // Experiment!
     restoreRun: NexusGenRootTypes['Run']; // Run!
     revokeToken: NexusGenRootTypes['ApiToken']; // ApiToken!
+    rollbackDeployment: NexusGenRootTypes['Deployment']; // Deployment!
     setExperimentTags: NexusGenRootTypes['Experiment']; // Experiment!
     setModelAlias: NexusGenRootTypes['ModelVersion']; // ModelVersion!
+    setPromotionGates: NexusGenRootTypes['PromotionGates']; // PromotionGates!
     setTags: NexusGenRootTypes['Run']; // Run!
     startRun: NexusGenRootTypes['Run']; // Run!
+    tagDatasetVersion: NexusGenRootTypes['DatasetVersion']; // DatasetVersion!
     transitionStage: NexusGenRootTypes['ModelVersion']; // ModelVersion!
   }
   PageInfo: { // field return type
@@ -339,18 +590,64 @@ export interface NexusGenFieldTypes {
     toTime: number | null; // Float
     version: number; // Int!
   }
+  PromotionCheck: { // field return type
+    checks: NexusGenRootTypes['RuleCheck'][]; // [RuleCheck!]!
+    gatesVersion: number; // Int!
+    holderVersion: number | null; // Int
+    model: string; // String!
+    passed: boolean; // Boolean!
+    target: string; // String!
+    version: number; // Int!
+  }
+  PromotionDecision: { // field return type
+    actor: string; // String!
+    at: number; // Float!
+    checks: NexusGenRootTypes['RuleCheck'][]; // [RuleCheck!]!
+    gatesVersion: number; // Int!
+    holderVersion: number | null; // Int
+    model: string; // String!
+    passed: boolean; // Boolean!
+    position: number; // Float!
+    target: string; // String!
+    version: number; // Int!
+  }
+  PromotionGates: { // field return type
+    approval: NexusGenRootTypes['ApprovalRequirement'] | null; // ApprovalRequirement
+    metricRules: string[]; // [String!]!
+    model: string; // String!
+    requiredInputs: NexusGenRootTypes['RequiredInput'][]; // [RequiredInput!]!
+    setAt: number; // Float!
+    setBy: string; // String!
+    target: string; // String!
+    version: number; // Int!
+  }
   Query: { // field return type
     aliasHistory: NexusGenRootTypes['PointerPeriod'][]; // [PointerPeriod!]!
     auditLog: NexusGenRootTypes['AuditEntryConnection']; // AuditEntryConnection!
+    dataset: NexusGenRootTypes['Dataset'] | null; // Dataset
+    datasetDiff: NexusGenRootTypes['DatasetDiff']; // DatasetDiff!
+    datasetVersion: NexusGenRootTypes['DatasetVersion'] | null; // DatasetVersion
+    datasets: NexusGenRootTypes['Dataset'][]; // [Dataset!]!
+    deployedAt: NexusGenRootTypes['DeployedVersion'] | null; // DeployedVersion
+    deployment: NexusGenRootTypes['Deployment'] | null; // Deployment
+    deployments: NexusGenRootTypes['DeploymentConnection']; // DeploymentConnection!
+    environment: NexusGenRootTypes['Environment'] | null; // Environment
+    environments: NexusGenRootTypes['Environment'][]; // [Environment!]!
     experiment: NexusGenRootTypes['Experiment'] | null; // Experiment
     experiments: NexusGenRootTypes['Experiment'][]; // [Experiment!]!
     history: NexusGenRootTypes['AuditEntryConnection']; // AuditEntryConnection!
+    impact: NexusGenRootTypes['LineageGraph']; // LineageGraph!
+    lineage: NexusGenRootTypes['LineageGraph']; // LineageGraph!
     me: NexusGenRootTypes['Viewer']; // Viewer!
     metricHistory: NexusGenRootTypes['MetricHistory']; // MetricHistory!
     metricSeries: NexusGenRootTypes['MetricSeries']; // MetricSeries!
     model: NexusGenRootTypes['RegisteredModel'] | null; // RegisteredModel
     modelVersion: NexusGenRootTypes['ModelVersion'] | null; // ModelVersion
     models: NexusGenRootTypes['RegisteredModel'][]; // [RegisteredModel!]!
+    promotionChecks: NexusGenRootTypes['PromotionCheck']; // PromotionCheck!
+    promotionGateHistory: NexusGenRootTypes['PromotionGates'][]; // [PromotionGates!]!
+    promotionGates: NexusGenRootTypes['PromotionGates'] | null; // PromotionGates
+    promotionRefusals: NexusGenRootTypes['PromotionDecision'][]; // [PromotionDecision!]!
     resolveModel: NexusGenRootTypes['ModelVersion']; // ModelVersion!
     run: NexusGenRootTypes['Run'] | null; // Run
     runs: NexusGenRootTypes['RunConnection']; // RunConnection!
@@ -358,6 +655,8 @@ export interface NexusGenFieldTypes {
     tokens: NexusGenRootTypes['ApiToken'][]; // [ApiToken!]!
     users: NexusGenRootTypes['User'][]; // [User!]!
     verifyIntegrity: NexusGenRootTypes['IntegrityReport']; // IntegrityReport!
+    webhookDeliveries: NexusGenRootTypes['WebhookDeliveryConnection']; // WebhookDeliveryConnection!
+    webhooks: NexusGenRootTypes['Webhook'][]; // [Webhook!]!
   }
   RegisteredModel: { // field return type
     aliases: NexusGenRootTypes['ModelAlias'][]; // [ModelAlias!]!
@@ -371,6 +670,19 @@ export interface NexusGenFieldTypes {
     updatedAt: number; // Float!
     versions: NexusGenRootTypes['ModelVersion'][]; // [ModelVersion!]!
   }
+  RequiredInput: { // field return type
+    dataset: string; // String!
+    role: string | null; // String
+    version: number | null; // Int
+  }
+  RuleCheck: { // field return type
+    kind: NexusGenEnums['GateRuleKind']; // GateRuleKind!
+    left: number | null; // Float
+    message: string; // String!
+    passed: boolean; // Boolean!
+    right: number | null; // Float
+    rule: string; // String!
+  }
   Run: { // field return type
     artifacts: NexusGenRootTypes['RunArtifact'][]; // [RunArtifact!]!
     children: NexusGenRootTypes['Run'][]; // [Run!]!
@@ -379,10 +691,12 @@ export interface NexusGenFieldTypes {
     experiment: NexusGenRootTypes['Experiment'] | null; // Experiment
     experimentId: string; // ID!
     id: string; // ID!
+    inputs: NexusGenRootTypes['RunInput'][]; // [RunInput!]!
     lifecycle: NexusGenEnums['Lifecycle']; // Lifecycle!
     metric: NexusGenRootTypes['LatestMetric'] | null; // LatestMetric
     metrics: NexusGenRootTypes['LatestMetric'][]; // [LatestMetric!]!
     name: string; // String!
+    outputs: NexusGenRootTypes['RunOutput'][]; // [RunOutput!]!
     params: NexusGenRootTypes['KeyValue'][]; // [KeyValue!]!
     parent: NexusGenRootTypes['Run'] | null; // Run
     parentRunId: string | null; // ID
@@ -405,11 +719,27 @@ export interface NexusGenFieldTypes {
     pageInfo: NexusGenRootTypes['PageInfo']; // PageInfo!
     totalCount: number; // Int!
   }
+  RunInput: { // field return type
+    datasetName: string; // String!
+    role: string; // String!
+    versionId: string; // String!
+    versionNumber: number; // Int!
+  }
+  RunOutput: { // field return type
+    datasetName: string; // String!
+    versionId: string; // String!
+    versionNumber: number; // Int!
+  }
   RunSource: { // field return type
     entryPoint: string | null; // String
     gitCommit: string | null; // String
     gitRepo: string | null; // String
     source: string | null; // String
+  }
+  TabularSummary: { // field return type
+    columns: string[]; // [String!]!
+    path: string; // String!
+    rows: number; // Int!
   }
   User: { // field return type
     createdAt: number | null; // Float
@@ -420,6 +750,29 @@ export interface NexusGenFieldTypes {
     authenticatedBy: string; // String!
     role: NexusGenEnums['Role']; // Role!
     username: string; // String!
+  }
+  Webhook: { // field return type
+    createdAt: number; // Float!
+    createdBy: string; // String!
+    deletedAt: number | null; // Float
+    events: NexusGenEnums['WebhookEventKind'][]; // [WebhookEventKind!]!
+    id: string; // ID!
+    url: string; // String!
+  }
+  WebhookDelivery: { // field return type
+    at: number; // Float!
+    attempt: number; // Int!
+    deliveryId: string; // ID!
+    durationMs: number; // Int!
+    error: string | null; // String
+    event: NexusGenEnums['WebhookEventKind']; // WebhookEventKind!
+    ok: boolean; // Boolean!
+    responseSnippet: string; // String!
+    statusCode: number | null; // Int
+  }
+  WebhookDeliveryConnection: { // field return type
+    nodes: NexusGenRootTypes['WebhookDelivery'][]; // [WebhookDelivery!]!
+    pageInfo: NexusGenRootTypes['PageInfo']; // PageInfo!
   }
 }
 
@@ -432,6 +785,10 @@ export interface NexusGenFieldTypeNames {
     name: 'String'
     revokedAt: 'Float'
     username: 'String'
+  }
+  ApprovalRequirement: { // field return type name
+    count: 'Int'
+    minRole: 'Role'
   }
   AuditEntry: { // field return type name
     actor: 'String'
@@ -453,9 +810,127 @@ export interface NexusGenFieldTypeNames {
     step: 'Float'
     value: 'Float'
   }
+  CommitDatasetVersionResult: { // field return type name
+    changed: 'Boolean'
+    version: 'DatasetVersion'
+  }
+  CreatedEnvironment: { // field return type name
+    environment: 'Environment'
+    secret: 'String'
+  }
   CreatedToken: { // field return type name
     secret: 'String'
     token: 'ApiToken'
+  }
+  CreatedWebhook: { // field return type name
+    secret: 'String'
+    webhook: 'Webhook'
+  }
+  CsvChange: { // field return type name
+    columnsAdded: 'String'
+    columnsRemoved: 'String'
+    path: 'String'
+    rowsAfter: 'Int'
+    rowsBefore: 'Int'
+  }
+  Dataset: { // field return type name
+    createdAt: 'Float'
+    createdBy: 'String'
+    description: 'String'
+    latestVersion: 'Int'
+    name: 'String'
+    updatedAt: 'Float'
+    versions: 'DatasetVersion'
+  }
+  DatasetDiff: { // field return type name
+    added: 'DatasetFile'
+    bytesAdded: 'Float'
+    bytesChanged: 'Float'
+    bytesRemoved: 'Float'
+    csv: 'CsvChange'
+    from: 'DatasetVersion'
+    modified: 'ModifiedDatasetFile'
+    removed: 'DatasetFile'
+    to: 'DatasetVersion'
+    unchangedCount: 'Int'
+  }
+  DatasetFile: { // field return type name
+    path: 'String'
+    sha256: 'String'
+    size: 'Float'
+  }
+  DatasetVersion: { // field return type name
+    author: 'String'
+    createdAt: 'Float'
+    dataset: 'String'
+    deprecated: 'Boolean'
+    deprecationReason: 'String'
+    fileCount: 'Int'
+    manifestSha256: 'String'
+    message: 'String'
+    parent: 'DatasetVersion'
+    parentVersion: 'Int'
+    tabular: 'TabularSummary'
+    tags: 'String'
+    totalBytes: 'Float'
+    version: 'Int'
+    versionId: 'String'
+  }
+  DeployedVersion: { // field return type name
+    deployedBy: 'String'
+    deployment: 'Deployment'
+    deploymentId: 'ID'
+    environment: 'String'
+    fromTime: 'Float'
+    model: 'String'
+    sha256: 'String'
+    toTime: 'Float'
+    version: 'Int'
+  }
+  Deployment: { // field return type name
+    artifactPath: 'String'
+    attempts: 'DeploymentAttempt'
+    environment: 'String'
+    error: 'String'
+    finishedAt: 'Float'
+    id: 'ID'
+    model: 'String'
+    reason: 'String'
+    requestedAt: 'Float'
+    requestedBy: 'String'
+    restores: 'ID'
+    rollbackOf: 'ID'
+    rolledBackBy: 'ID'
+    sha256: 'String'
+    startedAt: 'Float'
+    status: 'DeploymentStatus'
+    version: 'Int'
+  }
+  DeploymentAttempt: { // field return type name
+    at: 'Float'
+    attempt: 'Int'
+    durationMs: 'Int'
+    error: 'String'
+    exitCode: 'Int'
+    output: 'String'
+    phase: 'String'
+    statusCode: 'Int'
+  }
+  DeploymentConnection: { // field return type name
+    nodes: 'Deployment'
+    pageInfo: 'PageInfo'
+  }
+  Environment: { // field return type name
+    createdAt: 'Float'
+    createdBy: 'String'
+    healthCheckUrl: 'String'
+    live: 'DeployedVersion'
+    maxAttempts: 'Int'
+    name: 'String'
+    targetArgv: 'String'
+    targetKind: 'DeploymentTargetKind'
+    targetUrl: 'String'
+    timeoutMs: 'Int'
   }
   Experiment: { // field return type name
     createdAt: 'Float'
@@ -499,6 +974,26 @@ export interface NexusGenFieldTypeNames {
     timestamp: 'Float'
     value: 'MetricValue'
   }
+  LineageEdge: { // field return type name
+    from: 'String'
+    relation: 'String'
+    role: 'String'
+    to: 'String'
+  }
+  LineageGraph: { // field return type name
+    edges: 'LineageEdge'
+    nodes: 'LineageNode'
+    root: 'String'
+  }
+  LineageNode: { // field return type name
+    datasetVersion: 'DatasetVersion'
+    depth: 'Int'
+    id: 'String'
+    kind: 'LineageNodeKind'
+    modelVersion: 'ModelVersion'
+    node: 'String'
+    run: 'Run'
+  }
   LogMetricsPayload: { // field return type name
     accepted: 'Int'
     position: 'Float'
@@ -529,6 +1024,13 @@ export interface NexusGenFieldTypeNames {
     setBy: 'String'
     version: 'Int'
   }
+  ModelApproval: { // field return type name
+    at: 'Float'
+    comment: 'String'
+    role: 'Role'
+    target: 'String'
+    username: 'String'
+  }
   ModelCard: { // field return type name
     evaluation: 'String'
     intendedUse: 'String'
@@ -538,6 +1040,7 @@ export interface NexusGenFieldTypeNames {
   }
   ModelVersion: { // field return type name
     aliases: 'String'
+    approvals: 'ModelApproval'
     artifactPath: 'String'
     createdAt: 'Float'
     createdBy: 'String'
@@ -553,16 +1056,33 @@ export interface NexusGenFieldTypeNames {
     stage: 'ModelStage'
     version: 'Int'
   }
+  ModifiedDatasetFile: { // field return type name
+    newSha256: 'String'
+    newSize: 'Float'
+    oldSha256: 'String'
+    oldSize: 'Float'
+    path: 'String'
+  }
   Mutation: { // field return type name
+    approveModelVersion: 'ModelVersion'
     changeUserRole: 'User'
+    commitDatasetVersion: 'CommitDatasetVersionResult'
+    createDataset: 'Dataset'
+    createEnvironment: 'CreatedEnvironment'
     createExperiment: 'Experiment'
     createModelVersion: 'ModelVersion'
     createToken: 'CreatedToken'
     createUser: 'User'
+    createWebhook: 'CreatedWebhook'
+    declareRunInputs: 'RunInput'
+    declareRunOutputs: 'RunOutput'
     deleteExperiment: 'Experiment'
     deleteModelVersion: 'ModelVersion'
     deleteRun: 'Run'
     deleteTag: 'Run'
+    deleteWebhook: 'Webhook'
+    deployModelVersion: 'Deployment'
+    deprecateDatasetVersion: 'DatasetVersion'
     finishRun: 'Run'
     logMetrics: 'LogMetricsPayload'
     logParams: 'Run'
@@ -572,10 +1092,13 @@ export interface NexusGenFieldTypeNames {
     restoreExperiment: 'Experiment'
     restoreRun: 'Run'
     revokeToken: 'ApiToken'
+    rollbackDeployment: 'Deployment'
     setExperimentTags: 'Experiment'
     setModelAlias: 'ModelVersion'
+    setPromotionGates: 'PromotionGates'
     setTags: 'Run'
     startRun: 'Run'
+    tagDatasetVersion: 'DatasetVersion'
     transitionStage: 'ModelVersion'
   }
   PageInfo: { // field return type name
@@ -592,18 +1115,64 @@ export interface NexusGenFieldTypeNames {
     toTime: 'Float'
     version: 'Int'
   }
+  PromotionCheck: { // field return type name
+    checks: 'RuleCheck'
+    gatesVersion: 'Int'
+    holderVersion: 'Int'
+    model: 'String'
+    passed: 'Boolean'
+    target: 'String'
+    version: 'Int'
+  }
+  PromotionDecision: { // field return type name
+    actor: 'String'
+    at: 'Float'
+    checks: 'RuleCheck'
+    gatesVersion: 'Int'
+    holderVersion: 'Int'
+    model: 'String'
+    passed: 'Boolean'
+    position: 'Float'
+    target: 'String'
+    version: 'Int'
+  }
+  PromotionGates: { // field return type name
+    approval: 'ApprovalRequirement'
+    metricRules: 'String'
+    model: 'String'
+    requiredInputs: 'RequiredInput'
+    setAt: 'Float'
+    setBy: 'String'
+    target: 'String'
+    version: 'Int'
+  }
   Query: { // field return type name
     aliasHistory: 'PointerPeriod'
     auditLog: 'AuditEntryConnection'
+    dataset: 'Dataset'
+    datasetDiff: 'DatasetDiff'
+    datasetVersion: 'DatasetVersion'
+    datasets: 'Dataset'
+    deployedAt: 'DeployedVersion'
+    deployment: 'Deployment'
+    deployments: 'DeploymentConnection'
+    environment: 'Environment'
+    environments: 'Environment'
     experiment: 'Experiment'
     experiments: 'Experiment'
     history: 'AuditEntryConnection'
+    impact: 'LineageGraph'
+    lineage: 'LineageGraph'
     me: 'Viewer'
     metricHistory: 'MetricHistory'
     metricSeries: 'MetricSeries'
     model: 'RegisteredModel'
     modelVersion: 'ModelVersion'
     models: 'RegisteredModel'
+    promotionChecks: 'PromotionCheck'
+    promotionGateHistory: 'PromotionGates'
+    promotionGates: 'PromotionGates'
+    promotionRefusals: 'PromotionDecision'
     resolveModel: 'ModelVersion'
     run: 'Run'
     runs: 'RunConnection'
@@ -611,6 +1180,8 @@ export interface NexusGenFieldTypeNames {
     tokens: 'ApiToken'
     users: 'User'
     verifyIntegrity: 'IntegrityReport'
+    webhookDeliveries: 'WebhookDeliveryConnection'
+    webhooks: 'Webhook'
   }
   RegisteredModel: { // field return type name
     aliases: 'ModelAlias'
@@ -624,6 +1195,19 @@ export interface NexusGenFieldTypeNames {
     updatedAt: 'Float'
     versions: 'ModelVersion'
   }
+  RequiredInput: { // field return type name
+    dataset: 'String'
+    role: 'String'
+    version: 'Int'
+  }
+  RuleCheck: { // field return type name
+    kind: 'GateRuleKind'
+    left: 'Float'
+    message: 'String'
+    passed: 'Boolean'
+    right: 'Float'
+    rule: 'String'
+  }
   Run: { // field return type name
     artifacts: 'RunArtifact'
     children: 'Run'
@@ -632,10 +1216,12 @@ export interface NexusGenFieldTypeNames {
     experiment: 'Experiment'
     experimentId: 'ID'
     id: 'ID'
+    inputs: 'RunInput'
     lifecycle: 'Lifecycle'
     metric: 'LatestMetric'
     metrics: 'LatestMetric'
     name: 'String'
+    outputs: 'RunOutput'
     params: 'KeyValue'
     parent: 'Run'
     parentRunId: 'ID'
@@ -658,11 +1244,27 @@ export interface NexusGenFieldTypeNames {
     pageInfo: 'PageInfo'
     totalCount: 'Int'
   }
+  RunInput: { // field return type name
+    datasetName: 'String'
+    role: 'String'
+    versionId: 'String'
+    versionNumber: 'Int'
+  }
+  RunOutput: { // field return type name
+    datasetName: 'String'
+    versionId: 'String'
+    versionNumber: 'Int'
+  }
   RunSource: { // field return type name
     entryPoint: 'String'
     gitCommit: 'String'
     gitRepo: 'String'
     source: 'String'
+  }
+  TabularSummary: { // field return type name
+    columns: 'String'
+    path: 'String'
+    rows: 'Int'
   }
   User: { // field return type name
     createdAt: 'Float'
@@ -674,13 +1276,65 @@ export interface NexusGenFieldTypeNames {
     role: 'Role'
     username: 'String'
   }
+  Webhook: { // field return type name
+    createdAt: 'Float'
+    createdBy: 'String'
+    deletedAt: 'Float'
+    events: 'WebhookEventKind'
+    id: 'ID'
+    url: 'String'
+  }
+  WebhookDelivery: { // field return type name
+    at: 'Float'
+    attempt: 'Int'
+    deliveryId: 'ID'
+    durationMs: 'Int'
+    error: 'String'
+    event: 'WebhookEventKind'
+    ok: 'Boolean'
+    responseSnippet: 'String'
+    statusCode: 'Int'
+  }
+  WebhookDeliveryConnection: { // field return type name
+    nodes: 'WebhookDelivery'
+    pageInfo: 'PageInfo'
+  }
 }
 
 export interface NexusGenArgTypes {
+  ModelVersion: {
+    approvals: { // args
+      target?: string | null; // String
+    }
+  }
   Mutation: {
+    approveModelVersion: { // args
+      comment?: string | null; // String
+      idempotencyKey?: string | null; // String
+      model: string; // String!
+      target: string; // String!
+      version: number; // Int!
+    }
     changeUserRole: { // args
       role: NexusGenEnums['Role']; // Role!
       username: string; // String!
+    }
+    commitDatasetVersion: { // args
+      dataset: string; // String!
+      idempotencyKey?: string | null; // String
+      manifestSha256: string; // String!
+      message?: string | null; // String
+      parentVersion?: number | null; // Int
+      tags?: string[] | null; // [String!]
+    }
+    createDataset: { // args
+      description?: string | null; // String
+      idempotencyKey?: string | null; // String
+      name: string; // String!
+    }
+    createEnvironment: { // args
+      idempotencyKey?: string | null; // String
+      input: NexusGenInputs['CreateEnvironmentInput']; // CreateEnvironmentInput!
     }
     createExperiment: { // args
       idempotencyKey?: string | null; // String
@@ -699,6 +1353,22 @@ export interface NexusGenArgTypes {
       role: NexusGenEnums['Role']; // Role!
       username: string; // String!
     }
+    createWebhook: { // args
+      events: NexusGenEnums['WebhookEventKind'][]; // [WebhookEventKind!]!
+      idempotencyKey?: string | null; // String
+      secret?: string | null; // String
+      url: string; // String!
+    }
+    declareRunInputs: { // args
+      idempotencyKey?: string | null; // String
+      inputs: NexusGenInputs['RunInputDeclaration'][]; // [RunInputDeclaration!]!
+      runId: string; // String!
+    }
+    declareRunOutputs: { // args
+      idempotencyKey?: string | null; // String
+      outputs: NexusGenInputs['RunOutputDeclaration'][]; // [RunOutputDeclaration!]!
+      runId: string; // String!
+    }
     deleteExperiment: { // args
       id: string; // ID!
       idempotencyKey?: string | null; // String
@@ -716,6 +1386,23 @@ export interface NexusGenArgTypes {
       idempotencyKey?: string | null; // String
       key: string; // String!
       runId: string; // ID!
+    }
+    deleteWebhook: { // args
+      id: string; // ID!
+      idempotencyKey?: string | null; // String
+    }
+    deployModelVersion: { // args
+      environment: string; // String!
+      idempotencyKey?: string | null; // String
+      model: string; // String!
+      reason?: string | null; // String
+      version: number; // Int!
+    }
+    deprecateDatasetVersion: { // args
+      dataset: string; // String!
+      idempotencyKey?: string | null; // String
+      reason: string; // String!
+      version: string; // String!
     }
     finishRun: { // args
       endTime?: number | null; // Float
@@ -759,6 +1446,12 @@ export interface NexusGenArgTypes {
     revokeToken: { // args
       id: string; // ID!
     }
+    rollbackDeployment: { // args
+      environment: string; // String!
+      idempotencyKey?: string | null; // String
+      reason?: string | null; // String
+      toDeploymentId?: string | null; // ID
+    }
     setExperimentTags: { // args
       id: string; // ID!
       idempotencyKey?: string | null; // String
@@ -771,6 +1464,15 @@ export interface NexusGenArgTypes {
       model: string; // String!
       version: number; // Int!
     }
+    setPromotionGates: { // args
+      approvals?: number | null; // Int
+      approverRole?: NexusGenEnums['Role'] | null; // Role
+      idempotencyKey?: string | null; // String
+      metricRules?: string[] | null; // [String!]
+      model: string; // String!
+      requiredInputs?: NexusGenInputs['RequiredInputInput'][] | null; // [RequiredInputInput!]
+      target: string; // String!
+    }
     setTags: { // args
       idempotencyKey?: string | null; // String
       runId: string; // ID!
@@ -779,6 +1481,12 @@ export interface NexusGenArgTypes {
     startRun: { // args
       idempotencyKey?: string | null; // String
       input: NexusGenInputs['StartRunInput']; // StartRunInput!
+    }
+    tagDatasetVersion: { // args
+      dataset: string; // String!
+      idempotencyKey?: string | null; // String
+      tag: string; // String!
+      version: string; // String!
     }
     transitionStage: { // args
       archiveExisting?: boolean | null; // Boolean
@@ -804,6 +1512,36 @@ export interface NexusGenArgTypes {
       from?: number | null; // Float
       to?: number | null; // Float
     }
+    dataset: { // args
+      name: string; // String!
+    }
+    datasetDiff: { // args
+      dataset: string; // String!
+      from: string; // String!
+      to: string; // String!
+    }
+    datasetVersion: { // args
+      dataset: string; // String!
+      version?: string | null; // String
+    }
+    datasets: { // args
+      nameContains?: string | null; // String
+    }
+    deployedAt: { // args
+      at: number; // Float!
+      environment: string; // String!
+    }
+    deployment: { // args
+      id: string; // ID!
+    }
+    deployments: { // args
+      after?: string | null; // String
+      environment: string; // String!
+      first?: number | null; // Int
+    }
+    environment: { // args
+      name: string; // String!
+    }
     experiment: { // args
       id?: string | null; // ID
       name?: string | null; // String
@@ -816,6 +1554,12 @@ export interface NexusGenArgTypes {
       after?: string | null; // String
       entity: string; // String!
       first: number | null; // Int
+    }
+    impact: { // args
+      datasetVersion: string; // String!
+    }
+    lineage: { // args
+      node: string; // String!
     }
     metricHistory: { // args
       after?: string | null; // String
@@ -838,6 +1582,23 @@ export interface NexusGenArgTypes {
     models: { // args
       nameContains?: string | null; // String
     }
+    promotionChecks: { // args
+      model: string; // String!
+      target: string; // String!
+      version: number; // Int!
+    }
+    promotionGateHistory: { // args
+      model: string; // String!
+      target: string; // String!
+    }
+    promotionGates: { // args
+      model: string; // String!
+      target: string; // String!
+    }
+    promotionRefusals: { // args
+      first: number | null; // Int
+      model: string; // String!
+    }
     resolveModel: { // args
       ref: string; // String!
     }
@@ -859,6 +1620,11 @@ export interface NexusGenArgTypes {
     }
     tokens: { // args
       username?: string | null; // String
+    }
+    webhookDeliveries: { // args
+      after?: string | null; // String
+      first?: number | null; // Int
+      webhookId: string; // ID!
     }
   }
   RegisteredModel: {

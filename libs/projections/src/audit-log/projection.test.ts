@@ -4,7 +4,7 @@ import { ProjectionRunner } from '../runner/projection-runner.js';
 import { entityOfStream, streamOfEntity } from './entity.js';
 import { auditLogProjection } from './projection.js';
 import { auditLogQueries } from './queries.js';
-import { MAX_SUMMARY_CHARS } from './summary.js';
+import { MAX_SUMMARY_CHARS, summarise } from './summary.js';
 
 async function projected() {
   let now = 1000;
@@ -67,6 +67,14 @@ describe('audit-log.v1', () => {
     expect(metrics!.summary).toEqual({ runId: 'r1', series: [{ key: 'loss', points: 3 }] });
     expect(tags!.summary).toEqual({ truncated: true, chars: expect.any(Number), keys: ['runId', 'note'] });
     expect(audit.history('token-t1', {}).nodes[0]!.summary).toEqual({ tokenId: 't1', secretHash: '[redacted]' });
+  });
+
+  it('hides webhook and deployment-target signing secrets', () => {
+    const event = { type: 'WebhookCreated', data: { webhookId: 'w1', url: 'http://x', secret: 's3cr3t', target: { secret: 'also' } } };
+    const text = summarise(event as never);
+    expect(text).not.toContain('s3cr3t');
+    expect(text).not.toContain('also');
+    expect(JSON.parse(text)).toMatchObject({ webhookId: 'w1', secret: '[redacted]' });
   });
 
   it('pages with a cursor that keeps its place', async () => {

@@ -3,8 +3,10 @@ import type { RecordedEvent, RunMetricsLogged } from '@chronicle/domain';
 /** Above this, an event's data is summarised by its keys: the audit log is for reading, not a second copy of the log. */
 export const MAX_SUMMARY_CHARS = 4096;
 
-// Never worth showing, even to an auditor: the hash of a live token's secret.
-const REDACTED_KEYS = new Set(['secretHash']);
+// Never worth showing, even to an auditor: the hash of a live token's secret, and the signing
+// secrets of webhooks and deployment targets, which live in their events so the server can
+// still sign after a restart.
+const REDACTED_KEYS = new Set(['secretHash', 'secret']);
 
 /** What the audit log keeps of an event's data, as JSON text. */
 export function summarise(e: RecordedEvent): string {

@@ -8,6 +8,8 @@ export interface ProjectionRunnerOptions {
   projections: readonly ProjectionDefinition[];
   /** Events per transaction: big enough to amortise the commit, small enough to keep latency low. */
   batchSize?: number;
+  /** Gives the event loop a turn after every batch (a rebuild running beside a serving process). */
+  yieldBetweenBatches?: boolean;
   onBatch?: (info: { from: number; to: number; events: number; ms: number }) => void;
   onError?: (error: unknown) => void;
 }
@@ -27,7 +29,7 @@ const CHECKPOINTS = `CREATE TABLE IF NOT EXISTS projection_checkpoints (
  * checkpoints. A projection whose name (version) is new is rebuilt from the start.
  */
 export class ProjectionRunner {
-  private readonly projections: { name: string; handler: ProjectionHandler }[];
+  private projections: { name: string; handler: ProjectionHandler }[];
   private readonly checkpoints = new Map<string, number>();
   private readonly waiters: Waiter[] = [];
   private readonly batchSize: number;
@@ -37,6 +39,7 @@ export class ProjectionRunner {
   private failure: unknown = null;
   private readonly saveCheckpoint;
   private readonly tablesOf = new Map<string, string>();
+  private paused = false;
 
   constructor(private readonly opts: ProjectionRunnerOptions) {
     const { db } = opts;
@@ -79,6 +82,11 @@ export class ProjectionRunner {
     return min === Number.POSITIVE_INFINITY ? 0 : min;
   }
 
+  /** Why projecting stopped, if it did; catchUp() resolves either way. */
+  get error(): unknown {
+    return this.failure;
+  }
+
   start(): void {
     this.unsubscribe = this.opts.store.onAppended(() => this.schedule());
     this.schedule();
@@ -106,7 +114,44 @@ export class ProjectionRunner {
     while (this.running) await this.running;
   }
 
+  /**
+   * Stops applying events until the returned `resume` is called; resolves once the batch in
+   * flight has committed. Appends go on; waiters simply wait a little longer.
+   */
+  async pause(): Promise<() => void> {
+    this.paused = true;
+    while (this.running) await this.running;
+    return () => {
+      this.paused = false;
+      this.schedule();
+    };
+  }
+
+  /**
+   * Re-reads the checkpoints and re-opens every projection after its tables were replaced
+   * underneath the runner (a replay's swap). Only while paused: a batch in flight would
+   * apply events to handlers about to be discarded.
+   */
+  reload(): void {
+    if (!this.paused || this.running) throw new Error('reload() needs a paused runner');
+    const { db } = this.opts;
+    const stored = new Map(
+      db
+        .prepare<[], { name: string; position: number }>('SELECT name, position FROM projection_checkpoints')
+        .all()
+        .map((r) => [r.name, r.position]),
+    );
+    this.projections = this.opts.projections.map((def) => {
+      this.checkpoints.set(def.name, stored.get(def.name) ?? 0);
+      return { name: def.name, handler: def.open(db) };
+    });
+  }
+
   private schedule(): void {
+    if (this.paused) {
+      this.again = true;
+      return;
+    }
     if (this.running) {
       this.again = true;
       return;
@@ -127,13 +172,17 @@ export class ProjectionRunner {
   }
 
   private async drain(): Promise<void> {
-    for (;;) {
+    // A reload can move the checkpoints past positions someone waits for.
+    this.releaseWaiters();
+    while (!this.paused) {
       this.again = false;
       const from = this.position;
       const events = await this.opts.store.readAll({ after: from, limit: this.batchSize });
       if (events.length === 0) break;
       this.applyBatch(events);
       this.releaseWaiters();
+      // A long catch-up beside a live server must leave room for its requests.
+      if (this.opts.yieldBetweenBatches) await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

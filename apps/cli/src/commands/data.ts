@@ -1,0 +1,222 @@
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { SingleBar } from 'cli-progress';
+import type { DatasetFileInput } from '@chronicle/sdk';
+import type { Command } from 'commander';
+import { CliError, contextOf } from '../context.js';
+import { checkout, fetchText, parseManifestText } from '../data/checkout.js';
+import { defaultCacheDir, HashCache } from '../data/hash-cache.js';
+import { hashFiles } from '../data/hash-pool.js';
+import { walkTree } from '../data/walk.js';
+import { formatTime, table, type Io } from '../output.js';
+
+// Small files are read whole for upload; larger ones stream.
+const READ_WHOLE_MAX = 1024 * 1024;
+
+/** A bar with files/s and MB/s on stderr, only when it is a terminal. */
+function rateBar(io: Io, label: string, total: number) {
+  const started = performance.now();
+  const bar = io.interactive
+    ? new SingleBar({
+        format: `${label.padEnd(9)} |{bar}| {value}/{total} files | {fps} files/s | {mbps} MB/s`,
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: false,
+      })
+    : null;
+  bar?.start(total, 0, { fps: '0', mbps: '0.0' });
+  return {
+    update(done: number, bytes: number) {
+      const s = Math.max(1e-3, (performance.now() - started) / 1000);
+      bar?.update(done, { fps: Math.round(done / s).toString(), mbps: (bytes / 1e6 / s).toFixed(1) });
+    },
+    stop: () => bar?.stop(),
+  };
+}
+
+/** `images`, `images@3`, `images:gold`. */
+export function parseDatasetRef(ref: string): { dataset: string; version: string } {
+  const m = /^([^@:]+)(?:([@:])(.+))?$/.exec(ref);
+  if (!m) throw new CliError(`"${ref}" is not <dataset>, <dataset>@<version> or <dataset>:<tag>`);
+  return { dataset: m[1]!, version: m[3] ?? 'latest' };
+}
+
+const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+
+export function registerData(program: Command, io: Io): void {
+  const data = program
+    .command('data')
+    .description('version datasets: commit a file or directory, diff, check out, log, deprecate')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ chronicle data commit images ./images -m "add March scans" --tag march
+  $ chronicle data log images
+  $ chronicle data diff images 1 2
+  $ chronicle data checkout images:march ./work/images
+  $ chronicle data deprecate images@2 --reason "mislabelled cats"
+
+Symlinks to files are followed; symlinks to directories, and empty directories, are not versioned.
+See docs/datasets.md.`,
+    );
+
+  data
+    .command('commit <dataset> <path>')
+    .description('hash a file or directory, upload what the server lacks, and record a version (the dataset is created if needed)')
+    .option('-m, --message <text>', 'why this version exists', '')
+    .option('--tag <tag...>', 'tag the new version (tags never move)')
+    .option('--no-rebase', 'fail with CONFLICT instead of re-committing on a newer head')
+    .option('-j, --jobs <n>', 'parallel uploads', '16')
+    .addHelpText('after', '\nExample:\n  $ chronicle data commit churn ./data/churn -m "dedupe customers" --tag v2\n')
+    .action(async (dataset: string, path: string, opts: { message: string; tag?: string[]; rebase: boolean; jobs: string }, cmd: Command) => {
+      const ctx = contextOf(cmd, io);
+      const cache = await HashCache.open(defaultCacheDir(process.env));
+      const { files, skipped } = await walkTree(path);
+      for (const s of skipped) io.err(`skipped ${s.path}: ${s.reason}\n`);
+      const uncached = files.filter((f) => cache.get(f.absolute, f) === undefined);
+      const hashBar = rateBar(io, 'hashing', uncached.length);
+      let hashed = 0;
+      let hashedBytes = 0;
+      const hashes = await hashFiles(uncached, (n, b) => hashBar.update((hashed += n), (hashedBytes += b)));
+      hashBar.stop();
+      uncached.forEach((f, i) => cache.set(f.absolute, f, hashes[i]!));
+      // Saved before uploading: a retry after an interrupted commit re-hashes nothing.
+      await cache.save();
+      const inputs: DatasetFileInput[] = files.map((f) => ({
+        path: f.path,
+        size: f.size,
+        sha256: cache.get(f.absolute, f)!,
+        open: async () =>
+          f.size <= READ_WHOLE_MAX ? await readFile(f.absolute) : (Readable.toWeb(createReadStream(f.absolute)) as unknown as ReadableStream<Uint8Array>),
+      }));
+      let uploadBar: ReturnType<typeof rateBar> | null = null;
+      const res = await ctx.client.commitDataset(dataset, inputs, {
+        message: opts.message,
+        tags: opts.tag ?? [],
+        rebase: opts.rebase,
+        concurrency: Number(opts.jobs),
+        onProgress: (p) => {
+          if (p.phase === 'uploading') (uploadBar ??= rateBar(io, 'uploading', p.total)).update(p.done, p.bytes);
+          if (p.phase === 'recording') uploadBar?.stop();
+        },
+        onRebase: (from, to) => io.err(`dataset ${dataset} moved from version ${from ?? 'none'} to ${to} meanwhile; committing on version ${to}\n`),
+      });
+      ctx.emit(
+        { ...res, files: files.length, hashedFiles: uncached.length, skipped },
+        () =>
+          res.changed
+            ? `${res.versionId}: ${files.length} files, uploaded ${res.uploadedFiles} (${mb(res.uploadedBytes)}), hashed ${uncached.length}\n`
+            : `nothing changed: ${dataset} version ${res.version} already has exactly these files\n`,
+      );
+    });
+
+  data
+    .command('log <dataset>')
+    .description('list the versions of a dataset, newest first')
+    .action(async (dataset: string, _o: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd, io);
+      const versions = await ctx.client.datasets.versions(dataset);
+      ctx.emit(versions, () =>
+        table(
+          ['VERSION', 'PARENT', 'FILES', 'BYTES', 'TAGS', 'AUTHOR', 'CREATED', 'MESSAGE'],
+          versions.map((v) => [
+            String(v.version) + (v.deprecated ? ' (deprecated)' : ''),
+            v.parentVersion === null ? '-' : String(v.parentVersion),
+            String(v.fileCount),
+            String(v.totalBytes),
+            v.tags.join(','),
+            v.author,
+            formatTime(v.createdAt),
+            v.deprecated ? `${v.message} [deprecated: ${v.deprecationReason}]` : v.message,
+          ]),
+        ),
+      );
+    });
+
+  data
+    .command('diff <dataset> <from> <to>')
+    .description('files added, removed and modified between two versions (numbers or tags), with CSV row/column changes')
+    .addHelpText('after', '\nExample:\n  $ chronicle data diff images 1 gold --json\n')
+    .action(async (dataset: string, from: string, to: string, _o: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd, io);
+      const d = await ctx.client.graphql<{
+        datasetDiff: {
+          added: { path: string; size: number }[];
+          removed: { path: string; size: number }[];
+          modified: { path: string; oldSize: number; newSize: number }[];
+          unchangedCount: number;
+          bytesAdded: number;
+          bytesRemoved: number;
+          bytesChanged: number;
+          csv: { path: string; rowsBefore: number | null; rowsAfter: number | null; columnsAdded: string[]; columnsRemoved: string[] }[];
+        };
+      }>(
+        `query($d: String!, $f: String!, $t: String!) { datasetDiff(dataset: $d, from: $f, to: $t) {
+          added { path size sha256 } removed { path size sha256 } modified { path oldSize newSize oldSha256 newSha256 }
+          unchangedCount bytesAdded bytesRemoved bytesChanged csv { path rowsBefore rowsAfter columnsAdded columnsRemoved } } }`,
+        { d: dataset, f: from, t: to },
+      );
+      const x = d.datasetDiff;
+      ctx.emit(x, () => {
+        let out = '';
+        for (const a of x.added) out += `+ ${a.path} (${a.size} bytes)\n`;
+        for (const r of x.removed) out += `- ${r.path} (${r.size} bytes)\n`;
+        for (const m of x.modified) out += `M ${m.path} (${m.oldSize} → ${m.newSize} bytes)\n`;
+        for (const c of x.csv) {
+          const cols = [...c.columnsAdded.map((n) => `+${n}`), ...c.columnsRemoved.map((n) => `-${n}`)].join(' ');
+          out += `  csv ${c.path}: rows ${c.rowsBefore ?? '-'} → ${c.rowsAfter ?? '-'}${cols ? `, columns ${cols}` : ''}\n`;
+        }
+        return `${out}${x.added.length} added, ${x.removed.length} removed, ${x.modified.length} modified, ${x.unchangedCount} unchanged; ${x.bytesChanged} bytes changed\n`;
+      });
+    });
+
+  data
+    .command('checkout <ref> <dir>')
+    .description('make <dir> hold exactly a version (<dataset>, <dataset>@<n> or <dataset>:<tag>); only differing files are fetched, every hash is verified')
+    .option('-j, --jobs <n>', 'parallel downloads', '8')
+    .addHelpText('after', '\nExample:\n  $ chronicle data checkout images@3 ./images   # files not in version 3 are removed from ./images\n')
+    .action(async (ref: string, dir: string, opts: { jobs: string }, cmd: Command) => {
+      const ctx = contextOf(cmd, io);
+      const { dataset, version } = parseDatasetRef(ref);
+      const v = await ctx.client.datasets.version(dataset, version);
+      const manifest = parseManifestText(await fetchText(ctx.client, v.manifestSha256));
+      const cache = await HashCache.open(defaultCacheDir(process.env));
+      const bar = rateBar(io, 'fetching', manifest.length);
+      try {
+        const res = await checkout(ctx.client, manifest, dir, { cache, concurrency: Number(opts.jobs), onProgress: (n, b) => bar.update(n, b) });
+        bar.stop();
+        await cache.save();
+        ctx.emit({ versionId: v.versionId, ...res }, () =>
+          `${v.versionId} in ${dir}: ${res.files} files, fetched ${res.fetched} (${mb(res.fetchedBytes)}), kept ${res.kept}, removed ${res.removed.length}\n`,
+        );
+      } finally {
+        bar.stop();
+      }
+    });
+
+  data
+    .command('deprecate <ref>')
+    .description('mark a version (<dataset>@<n> or <dataset>:<tag>) as not to be used; it stays readable, and new runs refuse it')
+    .requiredOption('--reason <text>', 'why (shown in log and lineage)')
+    .addHelpText('after', '\nExample:\n  $ chronicle data deprecate images@2 --reason "labels were shifted by one"\n')
+    .action(async (ref: string, opts: { reason: string }, cmd: Command) => {
+      const ctx = contextOf(cmd, io);
+      const { dataset, version } = parseDatasetRef(ref);
+      if (version === 'latest') throw new CliError('name the version to deprecate: <dataset>@<n> or <dataset>:<tag>');
+      const v = await ctx.client.datasets.deprecate(dataset, version, opts.reason);
+      ctx.emit(v, () => `${v.versionId} deprecated: ${v.deprecationReason}\n`);
+    });
+
+  data
+    .command('tag <ref> <tag>')
+    .description('tag a version; a tag names one version forever')
+    .action(async (ref: string, tag: string, _o: unknown, cmd: Command) => {
+      const ctx = contextOf(cmd, io);
+      const { dataset, version } = parseDatasetRef(ref);
+      const v = await ctx.client.datasets.tag(dataset, version, tag);
+      ctx.emit(v, () => `${v.versionId} tagged ${tag}\n`);
+    });
+}
+

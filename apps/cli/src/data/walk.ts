@@ -1,0 +1,54 @@
+import { opendir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface WalkedFile {
+  /** Relative to the committed root, `/`-separated. */
+  path: string;
+  absolute: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+export interface WalkResult {
+  files: WalkedFile[];
+  /** Symlinks to directories and dangling symlinks: not versioned (see docs/datasets.md). */
+  skipped: { path: string; reason: string }[];
+}
+
+/**
+ * Every regular file under `root` (or `root` itself if it is a file). Symlinks to files are
+ * followed (their content is versioned under the link's path); symlinks to directories are
+ * skipped, so a link cycle can never make the walk endless. Empty directories hold no file and
+ * are therefore not versioned.
+ */
+export async function walkTree(root: string): Promise<WalkResult> {
+  const top = await stat(root);
+  const files: WalkedFile[] = [];
+  const skipped: WalkResult['skipped'] = [];
+  if (top.isFile()) {
+    const name = root.split(/[\\/]/).pop()!;
+    return { files: [{ path: name, absolute: root, size: top.size, mtimeMs: top.mtimeMs, ino: top.ino }], skipped };
+  }
+  const pending: [string, string][] = [[root, '']];
+  while (pending.length) {
+    const [dir, rel] = pending.pop()!;
+    for await (const entry of await opendir(dir)) {
+      const absolute = join(dir, entry.name);
+      const path = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) pending.push([absolute, path]);
+      else if (entry.isFile() || entry.isSymbolicLink()) {
+        let s;
+        try {
+          s = await stat(absolute);
+        } catch {
+          skipped.push({ path, reason: 'dangling symlink' });
+          continue;
+        }
+        if (s.isFile()) files.push({ path, absolute, size: s.size, mtimeMs: s.mtimeMs, ino: s.ino });
+        else skipped.push({ path, reason: s.isDirectory() ? 'symlink to a directory' : 'not a regular file' });
+      } else skipped.push({ path, reason: 'not a regular file' });
+    }
+  }
+  return { files, skipped };
+}

@@ -1,0 +1,5 @@
+export * from './expression.js';
+export * from './gates.js';
+export * from './evaluate.js';
+export * from './events.js';
+export * from './decider.js';

@@ -1,0 +1,129 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCommands } from '@chronicle/commands';
+import { openSqliteDatabase } from '@chronicle/event-store';
+import { afterEach, describe, expect, it } from 'vitest';
+import { allProjections, createReadModels } from '../read-models.js';
+import { admin, generateHistory } from '../runner/generated-history.test-support.js';
+import { ProjectionRunner } from '../runner/projection-runner.js';
+import { replayReadModels, type ReplayProgress } from './replay-read-models.js';
+
+const dirs: string[] = [];
+function scratch(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'chronicle-replay-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** Every row of every read model as SQLite's own literal text: blobs as hex, floats exactly. */
+function bytesOf(db: ReturnType<typeof openSqliteDatabase>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const p of allProjections)
+    for (const t of p.tables) {
+      const cols = (db.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[]).map((c) => c.name);
+      const row = cols.map((c) => `quote(${c})`).join(` || '|' || `);
+      out[t] = db.prepare(`SELECT ${row} AS r FROM ${t} ORDER BY ${cols.join(', ')}`).pluck().all() as string[];
+    }
+  return out;
+}
+
+describe('replayReadModels', () => {
+  it('swaps in read models identical, byte for byte, to the incrementally built ones', async () => {
+    const { store, incremental } = await generateHistory(11, 1500);
+    const expected = bytesOf(store.db);
+    expect(expected['rm_metric_chunks']!.length).toBeGreaterThan(100);
+    // Damage the live models: only a real swap can bring them back.
+    store.db.exec('DELETE FROM rm_runs; DELETE FROM rm_metric_chunks; UPDATE rm_experiments SET name = name || \'-x\'');
+    expect(bytesOf(store.db)).not.toEqual(expected);
+
+    const dir = scratch();
+    const phases = new Set<string>();
+    const result = await replayReadModels({
+      store,
+      db: store.db,
+      projections: allProjections,
+      liveRunner: incremental,
+      shadowPath: join(dir, 'shadow.db'),
+      batchSize: 500,
+      onProgress: (p) => phases.add(p.phase),
+    });
+
+    expect(result.position).toBe(await store.headPosition());
+    expect(result.events).toBe(result.position);
+    expect(bytesOf(store.db)).toEqual(expected);
+    expect([...phases]).toEqual(['rebuilding', 'catching_up', 'swapping', 'done']);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('loses no event appended during the rebuild and leaves the live runner caught up', async () => {
+    const { store, incremental } = await generateHistory(5, 1200);
+    const commands = createCommands({ store, afterAppend: (p) => incremental.waitFor(p) });
+    const { experimentId } = await commands.experiments.create(admin, { name: 'live' });
+    const { runId } = await commands.runs.start(admin, { experimentId, name: 'during-replay' });
+    const headBefore = await store.headPosition();
+    let replaying = true;
+    let logged = 0;
+    const progress: ReplayProgress[] = [];
+    const writer = (async () => {
+      for (let step = 0; replaying || step < 5; step++) {
+        await commands.runs.logMetrics(admin, runId, [{ key: 'live', value: step / 10, step }]);
+        logged++;
+        // A query between writes must always see a whole model, never a half-built one.
+        expect(createReadModels(store.db).metrics.history(runId, 'live', { first: 1 }).totalCount).toBe(logged);
+        // Each write is its own request, as on a server: a turn of the event loop apart.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const result = await replayReadModels({
+      store,
+      db: store.db,
+      projections: allProjections,
+      liveRunner: incremental,
+      shadowPath: join(scratch(), 'shadow.db'),
+      batchSize: 200,
+      onProgress: (p) => progress.push(p),
+    });
+    replaying = false;
+    await writer;
+    await incremental.catchUp();
+
+    // Writes landed during the rebuild, not only after it.
+    expect(progress.find((p) => p.phase === 'catching_up')!.position).toBeGreaterThan(headBefore);
+    expect(progress.some((p) => p.phase === 'rebuilding' && p.eventsPerSecond > 0 && p.etaSeconds !== null)).toBe(true);
+    expect(incremental.position).toBe(await store.headPosition());
+    expect(createReadModels(store.db).metrics.history(runId, 'live', { first: 1 }).totalCount).toBe(logged);
+    // And the swapped-in models, advanced incrementally afterwards, equal a rebuild from scratch.
+    const fresh = openSqliteDatabase(':memory:');
+    await new ProjectionRunner({ store, db: fresh, projections: allProjections }).catchUp();
+    expect(bytesOf(store.db)).toEqual(bytesOf(fresh));
+  });
+
+  it('leaves the live read models untouched when the rebuild fails', async () => {
+    const { store, incremental } = await generateHistory(2, 200);
+    const before = bytesOf(store.db);
+    const broken = allProjections.map((p) =>
+      p.name === 'runs.v1'
+        ? {
+            ...p,
+            open: (db: Parameters<typeof p.open>[0]) => {
+              const handler = p.open(db);
+              return {
+                apply: (e: Parameters<typeof handler.apply>[0]) => {
+                  if (e.position > 100) throw new Error('boom');
+                  handler.apply(e);
+                },
+              };
+            },
+          }
+        : p,
+    );
+    await expect(
+      replayReadModels({ store, db: store.db, projections: broken, liveRunner: incremental, shadowPath: join(scratch(), 'shadow.db') }),
+    ).rejects.toThrow('boom');
+    expect(bytesOf(store.db)).toEqual(before);
+  });
+});

@@ -1,0 +1,157 @@
+import { rmSync } from 'node:fs';
+import { openSqliteDatabase, type EventStore, type SqliteDatabase } from '@chronicle/event-store';
+import type { ProjectionDefinition } from '../runner/projection.js';
+import { ProjectionRunner } from '../runner/projection-runner.js';
+import { swapInTables } from './swap-tables.js';
+
+export type ReplayPhase = 'rebuilding' | 'catching_up' | 'swapping' | 'done' | 'failed';
+
+export interface ReplayProgress {
+  phase: ReplayPhase;
+  /** Position the rebuilt read models have reached. */
+  position: number;
+  /** Head of the log when this figure was taken; it moves while the server keeps ingesting. */
+  head: number;
+  /** Events applied so far. */
+  events: number;
+  elapsedMs: number;
+  eventsPerSecond: number;
+  /** Seconds left at the current rate, null until there is a rate. */
+  etaSeconds: number | null;
+}
+
+export interface ReplayResult {
+  /** The rebuilt read models were swapped in at this position. */
+  position: number;
+  events: number;
+  ms: number;
+  eventsPerSecond: number;
+  tables: number;
+  rows: number;
+}
+
+export interface ReplayOptions {
+  store: EventStore;
+  /** The live database whose read models are replaced. */
+  db: SqliteDatabase;
+  projections: readonly ProjectionDefinition[];
+  /** A path for the scratch database the read models are rebuilt in; removed afterwards. */
+  shadowPath: string;
+  /** The live runner, when a server is projecting into `db`: paused for the swap, then reloaded. */
+  liveRunner?: ProjectionRunner;
+  batchSize?: number;
+  onProgress?: (p: ReplayProgress) => void;
+  signal?: AbortSignal;
+  /** Monotonic milliseconds. */
+  clock?: () => number;
+}
+
+/**
+ * Rebuilds every read model from the log into a fresh database file, catches up with the
+ * events appended meanwhile, and swaps the result into the live database in one transaction.
+ */
+export async function replayReadModels(opts: ReplayOptions): Promise<ReplayResult> {
+  const clock = opts.clock ?? (() => performance.now());
+  const started = clock();
+  const batchSize = opts.batchSize ?? 4096;
+  removeDatabaseFiles(opts.shadowPath);
+  const shadow = openShadow(opts.shadowPath);
+  let events = 0;
+  let phase: ReplayPhase = 'rebuilding';
+  let head = await opts.store.headPosition();
+  let lastHeadCheck = started;
+  const progress = (position: number): ReplayProgress => {
+    const elapsedMs = clock() - started;
+    const eventsPerSecond = elapsedMs > 0 ? (events / elapsedMs) * 1000 : 0;
+    return {
+      phase,
+      position,
+      head,
+      events,
+      elapsedMs,
+      eventsPerSecond,
+      etaSeconds: eventsPerSecond > 0 ? Math.max(0, head - position) / eventsPerSecond : null,
+    };
+  };
+  const runner = new ProjectionRunner({
+    store: opts.store,
+    db: shadow,
+    projections: opts.projections,
+    batchSize,
+    yieldBetweenBatches: true,
+    onBatch: (b) => {
+      events += b.events;
+      opts.signal?.throwIfAborted();
+      if (clock() - lastHeadCheck > 250) {
+        lastHeadCheck = clock();
+        void opts.store.headPosition().then((h) => (head = h));
+      }
+      opts.onProgress?.(progress(b.to));
+    },
+  });
+  try {
+    // Chase the head until one batch is left: under steady ingestion "empty" never comes.
+    for (let target = head; ; target = await opts.store.headPosition()) {
+      await runner.waitFor(target);
+      if ((await opts.store.headPosition()) - runner.position < batchSize) break;
+    }
+    const resumeShadow = await runner.pause();
+    throwIfFailed(runner, opts.signal);
+    phase = 'catching_up';
+    opts.onProgress?.(progress(runner.position));
+    const resume = await opts.liveRunner?.pause();
+    let rows: number;
+    try {
+      // The live runner is parked at its position; the rebuilt models must reach at least it,
+      // or a write already acknowledged would vanish from the read models at the swap. Writers
+      // wait for the live runner now, so the head stops moving but for requests in flight.
+      resumeShadow();
+      await runner.catchUp();
+      throwIfFailed(runner, opts.signal);
+      head = runner.position;
+      phase = 'swapping';
+      opts.onProgress?.(progress(runner.position));
+      shadow.close();
+      ({ rows } = swapInTables(opts.db, opts.shadowPath, opts.projections.flatMap((p) => p.tables)));
+      opts.liveRunner?.reload();
+    } finally {
+      resume?.();
+    }
+    phase = 'done';
+    const done = progress(runner.position);
+    opts.onProgress?.(done);
+    return {
+      position: runner.position,
+      events,
+      ms: done.elapsedMs,
+      eventsPerSecond: done.eventsPerSecond,
+      tables: opts.projections.reduce((n, p) => n + p.tables.length, 0),
+      rows,
+    };
+  } catch (e) {
+    phase = 'failed';
+    throw e;
+  } finally {
+    if (shadow.open) shadow.close();
+    removeDatabaseFiles(opts.shadowPath);
+  }
+}
+
+/** A scratch database: rebuildable by definition, so no journal fsyncs at all. */
+function openShadow(path: string): SqliteDatabase {
+  const db = openSqliteDatabase(path);
+  db.pragma('synchronous = OFF');
+  db.pragma('case_sensitive_like = ON');
+  return db;
+}
+
+/** The runner reports a failed batch through its error hook; catchUp itself resolves. */
+function throwIfFailed(runner: ProjectionRunner, signal: AbortSignal | undefined): void {
+  signal?.throwIfAborted();
+  const failure = runner.error;
+  if (failure) throw failure;
+}
+
+function removeDatabaseFiles(path: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${path}${suffix}`, { force: true });
+}

@@ -1,0 +1,248 @@
+import { ChronicleApiError } from './errors.js';
+import type { Transport } from './transport.js';
+
+/** One file of a dataset commit: its manifest entry and how to read its bytes if the server lacks them. */
+export interface DatasetFileInput {
+  /** Relative, `/`-separated. */
+  path: string;
+  size: number;
+  sha256: string;
+  open(): ReadableStream<Uint8Array> | Uint8Array | Blob | string | Promise<ReadableStream<Uint8Array> | Uint8Array>;
+}
+
+export interface CommitProgress {
+  phase: 'checking' | 'uploading' | 'recording';
+  done: number;
+  total: number;
+  bytes: number;
+}
+
+export interface CommitDatasetOptions {
+  message?: string;
+  tags?: string[];
+  /** On CONFLICT (someone committed first), re-commit the same files on the new head. Default false. */
+  rebase?: boolean;
+  /** Parallel uploads; default 8. */
+  concurrency?: number;
+  onProgress?(p: CommitProgress): void;
+  /** Told when a conflict made the commit rebase onto a newer head. */
+  onRebase?(fromParent: number | null, toHead: number): void;
+}
+
+export interface DatasetCommitResult {
+  dataset: string;
+  version: number;
+  versionId: string;
+  /** False: the content equals the head, so no version was recorded. */
+  changed: boolean;
+  uploadedFiles: number;
+  uploadedBytes: number;
+}
+
+export interface RunInputDeclaration {
+  dataset: string;
+  /** A version number or a tag. */
+  version: number | string;
+  role: 'train' | 'validation' | 'test' | 'other';
+}
+
+export interface RunInputView {
+  datasetName: string;
+  versionId: string;
+  versionNumber: number;
+  role: string;
+}
+
+export interface DatasetVersionView {
+  dataset: string;
+  version: number;
+  versionId: string;
+  parentVersion: number | null;
+  manifestSha256: string;
+  fileCount: number;
+  totalBytes: number;
+  message: string;
+  author: string;
+  tags: string[];
+  deprecated: boolean;
+  deprecationReason: string | null;
+  createdAt: number;
+}
+
+export interface ManifestFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export const MISSING_BATCH = 5_000;
+
+/**
+ * The canonical manifest the server expects (and re-checks): a JSON line per file with sorted
+ * keys, sorted by path in code-unit order.
+ */
+export function encodeManifest(files: readonly ManifestFile[]): string {
+  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  let out = '';
+  for (const f of sorted) out += `${JSON.stringify({ path: f.path, sha256: f.sha256, size: f.size })}\n`;
+  return out;
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const VERSION_FIELDS = 'dataset version versionId parentVersion manifestSha256 fileCount totalBytes message author tags deprecated deprecationReason createdAt';
+
+export interface DatasetsApi {
+  create(name: string, description?: string): Promise<void>;
+  /** The head version number, or null for a dataset without versions; NOT_FOUND if it does not exist. */
+  head(name: string): Promise<number | null>;
+  version(dataset: string, version: number | string): Promise<DatasetVersionView>;
+  versions(dataset: string): Promise<DatasetVersionView[]>;
+  /** Which of these hashes the server lacks (asked in batches). */
+  missing(sha256s: readonly string[]): Promise<Set<string>>;
+  uploadBlob(sha256: string, body: ReadableStream<Uint8Array> | Uint8Array | Blob | string): Promise<void>;
+  downloadBlob(sha256: string): Promise<ReadableStream<Uint8Array>>;
+  /** Uploads what the server lacks, then records the version last: an interrupted commit leaves no version. */
+  commit(dataset: string, files: readonly DatasetFileInput[], opts?: CommitDatasetOptions): Promise<DatasetCommitResult>;
+  tag(dataset: string, version: number | string, tag: string): Promise<DatasetVersionView>;
+  deprecate(dataset: string, version: number | string, reason: string): Promise<DatasetVersionView>;
+  declareRunInputs(runId: string, inputs: RunInputDeclaration[]): Promise<RunInputView[]>;
+  declareRunOutputs(runId: string, outputs: { dataset: string; version: number | string }[]): Promise<RunInputView[]>;
+}
+
+async function mapLimit<T>(items: readonly T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+export function datasetsApi(t: Transport): DatasetsApi {
+  const api: DatasetsApi = {
+    async create(name, description = '') {
+      await t.graphql('mutation($n: String!, $d: String) { createDataset(name: $n, description: $d) { name } }', { n: name, d: description });
+    },
+    async head(name) {
+      const data = await t.graphql<{ dataset: { latestVersion: number } }>('query($n: String!) { dataset(name: $n) { latestVersion } }', { n: name });
+      return data.dataset.latestVersion === 0 ? null : data.dataset.latestVersion;
+    },
+    async version(dataset, version) {
+      const data = await t.graphql<{ datasetVersion: DatasetVersionView }>(
+        `query($d: String!, $v: String) { datasetVersion(dataset: $d, version: $v) { ${VERSION_FIELDS} } }`,
+        { d: dataset, v: String(version) },
+        { retry: true },
+      );
+      return data.datasetVersion;
+    },
+    async versions(dataset) {
+      const data = await t.graphql<{ dataset: { versions: DatasetVersionView[] } }>(
+        `query($d: String!) { dataset(name: $d) { versions { ${VERSION_FIELDS} } } }`,
+        { d: dataset },
+        { retry: true },
+      );
+      return data.dataset.versions;
+    },
+    async missing(sha256s) {
+      const unique = [...new Set(sha256s)];
+      const missing = new Set<string>();
+      for (let i = 0; i < unique.length; i += MISSING_BATCH) {
+        const res = await t.post<{ missing: string[] }>('/api/v1/blobs/missing', { sha256: unique.slice(i, i + MISSING_BATCH) }, { retry: true });
+        for (const h of res.missing) missing.add(h);
+      }
+      return missing;
+    },
+    async uploadBlob(sha256, body) {
+      const res = await t.request('PUT', `/api/v1/blobs/${sha256}`, { body, headers: { 'content-type': 'application/octet-stream' } });
+      if (!res.ok) throw await t.errorOf(res);
+      await res.arrayBuffer();
+    },
+    async downloadBlob(sha256) {
+      return (await t.download(`/api/v1/blobs/${sha256}`)).body;
+    },
+    async commit(dataset, files, opts = {}) {
+      let head: number | null;
+      try {
+        head = await api.head(dataset);
+      } catch (e) {
+        if (!(e instanceof ChronicleApiError && e.code === 'NOT_FOUND')) throw e;
+        try {
+          await api.create(dataset);
+        } catch (c) {
+          // Another committer created it first: commit on top of it like any other.
+          if (!(c instanceof ChronicleApiError && c.code === 'CONFLICT')) throw c;
+        }
+        head = await api.head(dataset);
+      }
+      const total = files.length;
+      opts.onProgress?.({ phase: 'checking', done: 0, total, bytes: 0 });
+      const missing = await api.missing(files.map((f) => f.sha256));
+      const toUpload = new Map<string, DatasetFileInput>();
+      for (const f of files) if (missing.has(f.sha256) && !toUpload.has(f.sha256)) toUpload.set(f.sha256, f);
+      let done = 0;
+      let bytes = 0;
+      const uploads = [...toUpload.values()];
+      opts.onProgress?.({ phase: 'uploading', done, total: uploads.length, bytes });
+      await mapLimit(uploads, opts.concurrency ?? 8, async (f) => {
+        await api.uploadBlob(f.sha256, await f.open());
+        done++;
+        bytes += f.size;
+        opts.onProgress?.({ phase: 'uploading', done, total: uploads.length, bytes });
+      });
+      const manifest = encodeManifest(files);
+      const manifestHash = await sha256Hex(manifest);
+      await api.uploadBlob(manifestHash, manifest);
+      opts.onProgress?.({ phase: 'recording', done: total, total, bytes });
+      for (;;) {
+        try {
+          const data = await t.graphql<{ commitDatasetVersion: { changed: boolean; version: { version: number; versionId: string } } }>(
+            `mutation($d: String!, $p: Int, $m: String!, $msg: String, $tags: [String!]) {
+              commitDatasetVersion(dataset: $d, parentVersion: $p, manifestSha256: $m, message: $msg, tags: $tags) { changed version { version versionId } }
+            }`,
+            { d: dataset, p: head, m: manifestHash, msg: opts.message ?? '', tags: opts.tags ?? [] },
+          );
+          const r = data.commitDatasetVersion;
+          return { dataset, version: r.version.version, versionId: r.version.versionId, changed: r.changed, uploadedFiles: uploads.length, uploadedBytes: bytes };
+        } catch (e) {
+          if (!(opts.rebase && e instanceof ChronicleApiError && e.code === 'CONFLICT')) throw e;
+          const newHead = await api.head(dataset);
+          opts.onRebase?.(head, newHead ?? 0);
+          head = newHead;
+        }
+      }
+    },
+    async tag(dataset, version, tag) {
+      const data = await t.graphql<{ tagDatasetVersion: DatasetVersionView }>(
+        `mutation($d: String!, $v: String!, $t: String!) { tagDatasetVersion(dataset: $d, version: $v, tag: $t) { ${VERSION_FIELDS} } }`,
+        { d: dataset, v: String(version), t: tag },
+      );
+      return data.tagDatasetVersion;
+    },
+    async deprecate(dataset, version, reason) {
+      const data = await t.graphql<{ deprecateDatasetVersion: DatasetVersionView }>(
+        `mutation($d: String!, $v: String!, $r: String!) { deprecateDatasetVersion(dataset: $d, version: $v, reason: $r) { ${VERSION_FIELDS} } }`,
+        { d: dataset, v: String(version), r: reason },
+      );
+      return data.deprecateDatasetVersion;
+    },
+    async declareRunInputs(runId, inputs) {
+      const data = await t.graphql<{ declareRunInputs: RunInputView[] }>(
+        'mutation($r: String!, $i: [RunInputDeclaration!]!) { declareRunInputs(runId: $r, inputs: $i) { datasetName versionId versionNumber role } }',
+        { r: runId, i: inputs.map((i) => ({ ...i, version: String(i.version) })) },
+      );
+      return data.declareRunInputs;
+    },
+    async declareRunOutputs(runId, outputs) {
+      const data = await t.graphql<{ declareRunOutputs: RunInputView[] }>(
+        'mutation($r: String!, $o: [RunOutputDeclaration!]!) { declareRunOutputs(runId: $r, outputs: $o) { datasetName versionId versionNumber } }',
+        { r: runId, o: outputs.map((o) => ({ ...o, version: String(o.version) })) },
+      );
+      return data.declareRunOutputs;
+    },
+  };
+  return api;
+}

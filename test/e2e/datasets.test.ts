@@ -1,0 +1,258 @@
+import { createHash } from 'node:crypto';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliMain, gql, startChronicle, type ChronicleProcess } from '../support/chronicle-process.js';
+
+let server: ChronicleProcess;
+let auth: Record<string, string>;
+let work: string;
+const q = (query: string, variables: Record<string, unknown> = {}) => gql(server.url, query, variables, auth);
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+beforeAll(async () => {
+  server = await startChronicle({ env: { CHRONICLE_LOOPBACK_ROLE: 'none' } });
+  auth = { authorization: `Bearer ${server.adminToken}` };
+  work = mkdtempSync(join(tmpdir(), 'chronicle-data-'));
+});
+afterAll(async () => {
+  await server?.dispose();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [cliMain, '--url', server.url, '--token', server.adminToken, ...args],
+      { env: { ...process.env, CHRONICLE_CACHE_DIR: join(work, 'cache') }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+const json = async (args: string[]) => {
+  const r = await cli(['--json', ...args]);
+  expect(r.stderr).not.toMatch(/error:/);
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout) as Record<string, any>;
+};
+
+function tree(root: string, files: Record<string, string>): string {
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  return root;
+}
+
+const blobPath = (h: string) => join(server.dataDir, 'blobs', h.slice(0, 2), h.slice(2, 4), h);
+const countBlobs = () =>
+  readdirSync(join(server.dataDir, 'blobs'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile() && /^[0-9a-f]{64}$/.test(d.name)).length;
+
+describe('data commit, log, checkout', () => {
+  it('versions a tree with spaces, unicode, empty files and symlinks as documented, and stores content once', async () => {
+    const src = tree(join(work, 'src'), {
+      'a b/naïve café.txt': 'bonjour',
+      'empty.bin': '',
+      'dup1.txt': 'same bytes',
+      'nested/dup2.txt': 'same bytes',
+    });
+    mkdirSync(join(src, 'empty dir'));
+    symlinkSync(join(src, 'dup1.txt'), join(src, 'link-to-file'));
+    symlinkSync(join(src, 'nested'), join(src, 'link-to-dir'));
+    const c = await json(['data', 'commit', 'photos', src, '-m', 'first', '--tag', 'gold']);
+    expect(c).toMatchObject({ versionId: 'photos@1', changed: true, files: 5 });
+    expect(c['skipped']).toEqual([{ path: 'link-to-dir', reason: 'symlink to a directory' }]);
+    // 'bonjour', '', 'same bytes' (three paths share it) and the manifest
+    expect(c['uploadedFiles']).toBe(3);
+    const v = await q('{ datasetVersion(dataset: "photos", version: "gold") { version fileCount totalBytes tags author parentVersion } }');
+    expect(v.body.data.datasetVersion).toEqual({ version: 1, fileCount: 5, totalBytes: 7 + 10 * 3, tags: ['gold'], author: 'user:admin', parentVersion: null });
+
+    const again = await json(['data', 'commit', 'photos', src]);
+    expect(again).toMatchObject({ changed: false, version: 1, hashedFiles: 0 });
+    const blobsBefore = countBlobs();
+    const other = await json(['data', 'commit', 'photos-copy', src]);
+    expect(other).toMatchObject({ versionId: 'photos-copy@1', uploadedFiles: 0 });
+    expect(countBlobs()).toBe(blobsBefore);
+
+    const out = join(work, 'out');
+    const co = await json(['data', 'checkout', 'photos:gold', out]);
+    expect(co).toMatchObject({ files: 5, fetched: 5 });
+    expect(readFileSync(join(out, 'a b/naïve café.txt'), 'utf8')).toBe('bonjour');
+    expect(readFileSync(join(out, 'link-to-file'), 'utf8')).toBe('same bytes');
+    expect(readFileSync(join(out, 'empty.bin')).length).toBe(0);
+    expect(existsSync(join(out, 'empty dir'))).toBe(false);
+
+    writeFileSync(join(out, 'dup1.txt'), 'edited locally');
+    writeFileSync(join(out, 'stray.txt'), 'not in the version');
+    const re = await json(['data', 'checkout', 'photos@1', out]);
+    expect(re).toMatchObject({ fetched: 1, kept: 4, removed: ['stray.txt'] });
+    expect(readFileSync(join(out, 'dup1.txt'), 'utf8')).toBe('same bytes');
+
+    const log = await json(['data', 'log', 'photos']);
+    expect(log.map((x: { version: number }) => x.version)).toEqual([1]);
+  });
+
+  it('reports a corrupt blob on checkout instead of using it', async () => {
+    const src = tree(join(work, 'corrupt-src'), { 'good.txt': 'fine', 'bad.txt': 'will rot on disk' });
+    await json(['data', 'commit', 'rotting', src]);
+    writeFileSync(blobPath(sha256('will rot on disk')), 'rotten on disk!!');
+    const dest = join(work, 'corrupt-out');
+    const r = await cli(['data', 'checkout', 'rotting', dest]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bad\.txt.*corrupt/);
+    expect(existsSync(join(dest, 'bad.txt'))).toBe(false);
+  });
+
+  it('diffs two versions with a CSV row and column summary', async () => {
+    const src = tree(join(work, 'csv'), { 'table.csv': 'id,name\n1,a\n2,b\n', 'gone.txt': 'x', 'keep.txt': 'k' });
+    await json(['data', 'commit', 'tables', src]);
+    rmSync(join(src, 'gone.txt'));
+    tree(src, { 'table.csv': 'id,name,score\n1,a,3\n2,b,4\n3,c,5\n', 'new.txt': 'hello' });
+    const c2 = await json(['data', 'commit', 'tables', src, '-m', 'more rows']);
+    expect(c2).toMatchObject({ version: 2 });
+    const d = await json(['data', 'diff', 'tables', '1', '2']);
+    expect(d['added'].map((a: { path: string }) => a.path)).toEqual(['new.txt']);
+    expect(d['removed'].map((a: { path: string }) => a.path)).toEqual(['gone.txt']);
+    expect(d['modified'].map((a: { path: string }) => a.path)).toEqual(['table.csv']);
+    expect(d['unchangedCount']).toBe(1);
+    expect(d['bytesChanged']).toBe(Buffer.byteLength('hello') + Buffer.byteLength('id,name,score\n1,a,3\n2,b,4\n3,c,5\n'));
+    expect(d['csv']).toEqual([{ path: 'table.csv', rowsBefore: 2, rowsAfter: 3, columnsAdded: ['score'], columnsRemoved: [] }]);
+  });
+});
+
+describe('concurrency and interruption', () => {
+  async function uploadManifest(lines: { path: string; content: string }[]): Promise<string> {
+    for (const l of lines) {
+      const res = await fetch(`${server.url}/api/v1/blobs/${sha256(l.content)}`, { method: 'PUT', headers: auth, body: l.content });
+      expect(res.status).toBeLessThan(300);
+    }
+    const manifest = [...lines]
+      .sort((a, b) => (a.path < b.path ? -1 : 1))
+      .map((l) => `${JSON.stringify({ path: l.path, sha256: sha256(l.content), size: Buffer.byteLength(l.content) })}\n`)
+      .join('');
+    const h = sha256(manifest);
+    expect((await fetch(`${server.url}/api/v1/blobs/${h}`, { method: 'PUT', headers: auth, body: manifest })).status).toBeLessThan(300);
+    return h;
+  }
+  const commit = (dataset: string, parent: number | null, manifest: string) =>
+    q('mutation($d: String!, $p: Int, $m: String!) { commitDatasetVersion(dataset: $d, parentVersion: $p, manifestSha256: $m) { changed version { version parentVersion } } }', {
+      d: dataset,
+      p: parent,
+      m: manifest,
+    });
+
+  it('gives concurrent commits on the same parent a linear history: one wins, the other gets CONFLICT', async () => {
+    await q('mutation { createDataset(name: "race") { name } }');
+    const [m1, m2] = [await uploadManifest([{ path: 'a', content: 'one' }]), await uploadManifest([{ path: 'a', content: 'two' }])];
+    const results = await Promise.all([commit('race', null, m1), commit('race', null, m2)]);
+    const codes = results.map((r) => r.body.errors?.[0]?.extensions?.code ?? 'OK').sort();
+    expect(codes).toEqual(['CONFLICT', 'OK']);
+    const versions = await q('{ dataset(name: "race") { versions { version parentVersion } } }');
+    expect(versions.body.data.dataset.versions).toEqual([{ version: 1, parentVersion: null }]);
+  });
+
+  it('refuses a manifest whose files were never uploaded, and a blob that does not match its address', async () => {
+    await q('mutation { createDataset(name: "strict") { name } }');
+    const manifest = `${JSON.stringify({ path: 'x', sha256: sha256('never uploaded'), size: 14 })}\n`;
+    await fetch(`${server.url}/api/v1/blobs/${sha256(manifest)}`, { method: 'PUT', headers: auth, body: manifest });
+    const r = await commit('strict', null, sha256(manifest));
+    expect(r.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const bad = await fetch(`${server.url}/api/v1/blobs/${sha256('a')}`, { method: 'PUT', headers: auth, body: 'b' });
+    expect(bad.status).toBe(400);
+    const missing = await fetch(`${server.url}/api/v1/blobs/missing`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ sha256: [sha256('one'), sha256('never uploaded')] }),
+    });
+    expect(await missing.json()).toEqual({ missing: [sha256('never uploaded')] });
+  });
+
+  it('a CLI commit killed midway leaves no version; a retry completes it', async () => {
+    const src = join(work, 'many');
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 4000; i++) files[`d${i % 20}/f${i}.txt`] = `file ${i} ${'x'.repeat(i % 500)}`;
+    tree(src, files);
+    const blobsBefore = countBlobs();
+    const child = spawn(process.execPath, [cliMain, '--url', server.url, '--token', server.adminToken, 'data', 'commit', 'killed', src], {
+      env: { ...process.env, CHRONICLE_CACHE_DIR: join(work, 'cache-kill') },
+      stdio: 'ignore',
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    while (countBlobs() < blobsBefore + 50 && child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
+    child.kill('SIGKILL');
+    await exited;
+    expect(countBlobs()).toBeLessThan(blobsBefore + 4000);
+    const none = await q('{ dataset(name: "killed") { latestVersion } }');
+    expect(none.body.data.dataset.latestVersion).toBe(0);
+    const retry = await json(['data', 'commit', 'killed', src]);
+    expect(retry).toMatchObject({ versionId: 'killed@1', changed: true, files: 4000 });
+    expect(retry['uploadedFiles']).toBeLessThan(4000);
+  });
+});
+
+describe('lineage and impact', () => {
+  it('walks back from a model version to runs, code, params and every dataset version with its parents; and forward from data', async () => {
+    const commitTree = async (dataset: string, files: Record<string, string>) => json(['data', 'commit', dataset, tree(mkdtempSync(join(work, 'l-')), files)]);
+    await commitTree('raw', { 'r.txt': 'raw v1' });
+    await commitTree('raw', { 'r.txt': 'raw v2' });
+    await commitTree('labels', { 'l.txt': 'labels' });
+    await commitTree('features', { 'f.txt': 'features' });
+    const start = async (name: string) =>
+      (await q(`mutation { startRun(input: { experimentId: "0", name: "${name}", source: { gitCommit: "abc123" } }) { id } }`)).body.data.startRun.id as string;
+    const prep = await start('prep');
+    const train = await start('train');
+    await q(`mutation { logParams(runId: "${train}", params: [{ key: "lr", value: "0.1" }]) { id } }`);
+    const inputs = await q(
+      'mutation($r: String!) { declareRunInputs(runId: $r, inputs: [{ dataset: "raw", version: "2", role: "train" }, { dataset: "labels", version: "1", role: "test" }]) { versionId role } }',
+      { r: prep },
+    );
+    expect(inputs.body.data.declareRunInputs).toEqual([
+      { versionId: 'raw@2', role: 'train' },
+      { versionId: 'labels@1', role: 'test' },
+    ]);
+    await q('mutation($r: String!) { declareRunOutputs(runId: $r, outputs: [{ dataset: "features", version: "1" }]) { versionId } }', { r: prep });
+    await q('mutation($r: String!) { declareRunInputs(runId: $r, inputs: [{ dataset: "features", version: "1", role: "train" }]) { versionId } }', { r: train });
+    const put = await fetch(`${server.url}/api/v1/runs/${train}/artifacts/model.bin`, { method: 'PUT', headers: auth, body: 'weights' });
+    expect(put.status).toBe(201);
+    await q('mutation { registerModel(input: { name: "churn" }) { name } }');
+    const mv = await q(`mutation { createModelVersion(input: { model: "churn", runId: "${train}", artifactPath: "model.bin" }) { version } }`);
+    expect(mv.body.errors).toBeUndefined();
+
+    const back = await q(`{ lineage(node: "model_version:churn/1") {
+      nodes { node depth run { id source { gitCommit } params { key value } } datasetVersion { versionId } }
+      edges { from to relation role } } }`);
+    expect(back.body.errors).toBeUndefined();
+    const nodes = back.body.data.lineage.nodes as { node: string; run: { source: { gitCommit: string }; params: { key: string }[] } | null }[];
+    expect(nodes.map((n) => n.node).sort()).toEqual(
+      ['model_version:churn/1', `run:${train}`, 'dataset_version:features@1', `run:${prep}`, 'dataset_version:raw@2', 'dataset_version:labels@1', 'dataset_version:raw@1'].sort(),
+    );
+    const trainNode = nodes.find((n) => n.node === `run:${train}`)!;
+    expect(trainNode.run!.source.gitCommit).toBe('abc123');
+    expect(trainNode.run!.params).toEqual([{ key: 'lr', value: '0.1' }]);
+    expect(back.body.data.lineage.edges).toContainEqual({ from: 'dataset_version:labels@1', to: `run:${prep}`, relation: 'input', role: 'test' });
+    expect(back.body.data.lineage.edges).toContainEqual({ from: 'dataset_version:raw@1', to: 'dataset_version:raw@2', relation: 'parent', role: '' });
+
+    const fwd = await q('{ impact(datasetVersion: "raw@2") { nodes { node depth } } }');
+    expect(fwd.body.data.impact.nodes).toEqual([
+      { node: 'dataset_version:raw@2', depth: 0 },
+      { node: `run:${prep}`, depth: 1 },
+      { node: 'dataset_version:features@1', depth: 2 },
+      { node: `run:${train}`, depth: 3 },
+      { node: 'model_version:churn/1', depth: 4 },
+    ]);
+    const fromParent = await q('{ impact(datasetVersion: "raw@1") { nodes { node } } }');
+    expect(fromParent.body.data.impact.nodes.map((n: { node: string }) => n.node)).toContain('model_version:churn/1');
+    const labelsImpact = await q('{ impact(datasetVersion: "labels:nope") { nodes { node } } }');
+    expect(labelsImpact.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+
+    const dep = await cli(['data', 'deprecate', 'raw@2', '--reason', 'sensor drift']);
+    expect(dep.code).toBe(0);
+    const refused = await q('mutation($r: String!) { declareRunInputs(runId: $r, inputs: [{ dataset: "raw", version: "2", role: "train" }]) { versionId } }', { r: train });
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('FAILED_PRECONDITION');
+    const runInputs = await q(`{ run(id: "${train}") { inputs { versionId role } } }`);
+    expect(runInputs.body.data.run.inputs).toEqual([{ versionId: 'features@1', role: 'train' }]);
+  });
+});
