@@ -170,6 +170,70 @@ describe('concurrency and interruption', () => {
     expect(await missing.json()).toEqual({ missing: [sha256('never uploaded')] });
   });
 
+  it('stores many blobs in one batch request, each verified; refuses a wrong hash (400), an oversize batch (413) and a torn frame', async () => {
+    const frame = (items: { sha256: string; bytes: Buffer }[]) =>
+      Buffer.concat(
+        items.flatMap((it) => {
+          const size = Buffer.alloc(8);
+          size.writeBigUInt64BE(BigInt(it.bytes.length));
+          return [Buffer.from(it.sha256, 'hex'), size, it.bytes];
+        }),
+      );
+    const post = (body: Buffer, headers: Record<string, string> = {}) =>
+      fetch(`${server.url}/api/v1/blobs/batch`, { method: 'POST', headers: { ...auth, 'content-type': 'application/octet-stream', ...headers }, body });
+    const a = Buffer.from('batch item a');
+    const b = Buffer.from('');
+    const ok = await post(frame([{ sha256: sha256(a), bytes: a }, { sha256: sha256(b), bytes: b }, { sha256: sha256(a), bytes: a }]));
+    expect(ok.status).toBe(200);
+    const stored = (await ok.json()) as { blobs: { sha256: string; size: number; created: boolean }[] };
+    expect(stored.blobs.map((x) => [x.sha256, x.size])).toEqual([[sha256(a), a.length], [sha256(b), 0], [sha256(a), a.length]]);
+    expect(stored.blobs[2]!.created).toBe(false);
+    expect(readFileSync(blobPath(sha256(a)), 'utf8')).toBe('batch item a');
+    const again = (await (await post(frame([{ sha256: sha256(a), bytes: a }]))).json()) as { blobs: { created: boolean }[] };
+    expect(again.blobs[0]!.created).toBe(false);
+
+    const c = Buffer.from('batch item c');
+    const wrong = await post(frame([{ sha256: sha256(c), bytes: c }, { sha256: sha256('something else'), bytes: Buffer.from('not it') }]));
+    expect(wrong.status).toBe(400);
+    const err = (await wrong.json()) as { error: { code: string; message: string; item: number; expected: string; actual: string } };
+    expect(err.error).toMatchObject({ code: 'BAD_USER_INPUT', item: 1, expected: sha256('something else'), actual: sha256('not it') });
+    expect(err.error.message).toMatch(/batch item 1 hashes to/);
+    expect(existsSync(blobPath(sha256('not it')))).toBe(false);
+
+    const torn = await post(frame([{ sha256: sha256(c), bytes: c }]).subarray(0, 45));
+    expect(torn.status).toBe(400);
+    expect(((await torn.json()) as { error: { message: string } }).error.message).toMatch(/ends inside item 0/);
+
+    const huge = Buffer.alloc(40);
+    huge.writeBigUInt64BE(1n << 40n, 32);
+    const declared = await post(huge);
+    expect(declared.status).toBe(413);
+    expect(((await declared.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
+    const oversize = await post(Buffer.alloc(64 * 1024 * 1024 + 1));
+    expect(oversize.status).toBe(413);
+    expect(((await oversize.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+
+    const unaddressed = await fetch(`${server.url}/api/v1/blobs`, { method: 'PUT', headers: auth, body: 'no hash given' });
+    expect(unaddressed.status).toBeLessThan(300);
+    expect(await unaddressed.json()).toMatchObject({ sha256: sha256('no hash given'), size: 13 });
+  });
+
+  it('commits a large file uploaded while it is hashed, and checks it out byte for byte', async () => {
+    const src = join(work, 'large');
+    mkdirSync(src);
+    const content = Buffer.alloc(33 * 1024 * 1024);
+    for (let i = 0; i < content.length; i += 4096) content.writeUInt32LE(i, i);
+    writeFileSync(join(src, 'weights.bin'), content);
+    const first = await json(['data', 'commit', 'large', src]);
+    expect(first).toMatchObject({ versionId: 'large@1', uploadedFiles: 1, uploadedBytes: content.length });
+    expect(readFileSync(blobPath(sha256(content))).equals(content)).toBe(true);
+    const again = await json(['data', 'commit', 'large', src]);
+    expect(again).toMatchObject({ changed: false, uploadedFiles: 0 });
+    const out = join(work, 'large-out');
+    await json(['data', 'checkout', 'large@1', out]);
+    expect(sha256(readFileSync(join(out, 'weights.bin')))).toBe(sha256(content));
+  });
+
   it('a CLI commit killed midway leaves no version; a retry completes it', async () => {
     const src = join(work, 'many');
     const files: Record<string, string> = {};

@@ -1,8 +1,8 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chainHash, createSqliteEventStore, GENESIS_HASH, openSqliteDatabase, type RawEvent } from '@chronicle/event-store';
+import { chainHash, createSqliteEventStore, GENESIS_HASH, openSqliteDatabase, type EventStore, type RawEvent } from '@chronicle/event-store';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadOrCreateSealKey } from './seal-key.js';
 import { AUDIT_SEALS_STREAM, sealLog } from './seal.js';
@@ -249,6 +249,44 @@ describe('sealLog', () => {
     expect(sealed).toMatchObject({ sealPosition: 11, seal: { position: 8 } });
     expect(await verifyLog(store)).toMatchObject({ ok: true, seals: { verified: 1, lastSealedPosition: 8 } });
     await store.close();
+  });
+
+  it('hashes chain links to the stored hashes, causation ids and non-ASCII text included', async () => {
+    const path = join(dir, `log-${n++}.db`);
+    const store = createSqliteEventStore({ path });
+    await store.append([{ stream: 'run-ü', expectedRevision: 'no_stream', events: [{ type: 'RunStarted', data: { name: 'naïve 🚀 "q"\\' } }] }], {
+      actor: 'user:zoë',
+      correlationId: 'c-✓',
+      causationId: 'cause-1',
+    });
+    const links = await store.readAllChainLinks!({ after: 0, limit: 10 });
+    const [raw] = await store.readAllRaw({ after: 0, limit: 1 });
+    expect(links).toHaveLength(1);
+    expect(createHash('sha256').update(GENESIS_HASH).update(links[0]![5]!).digest('hex')).toBe(chainHash(GENESIS_HASH, raw!, raw!.dataText));
+    expect((await verifyLog(store)).ok).toBe(true);
+    await store.close();
+  });
+
+  it('hashes a stored value SQLite would print differently from JS as chainHash does', async () => {
+    const { path } = await writeHistory();
+    // 1e21 prints as 1e+21 in JS and 1.0e+21 in SQLite: a legitimately rechained row must still verify.
+    tamper(path, 'UPDATE events SET recorded_at = 1e21 WHERE position = 8');
+    rechain(path);
+    const r = await verify(path);
+    expect(r).toMatchObject({ ok: true, events: 8 });
+    tamper(path, "UPDATE events SET actor = 'user:eve' WHERE position = 8");
+    expect(located(await verify(path))).toEqual({ kind: 'hash_mismatch', stream: 'run-b', revision: 2 });
+  });
+
+  it('gives the same verdicts from a store without chain links', async () => {
+    const { path } = await writeHistory({ seal: true });
+    tamper(path, "UPDATE events SET data = replace(data, '0.25', '0.26') WHERE stream = 'run-a' AND revision = 2");
+    const store = createSqliteEventStore({ path });
+    const plain: EventStore = { ...store, readAllChainLinks: undefined };
+    const [withLinks, without] = [await verifyLog(store), await verifyLog(plain)];
+    await store.close();
+    expect(without.breaks).toEqual(withLinks.breaks);
+    expect({ ...without, ms: 0 }).toEqual({ ...withLinks, ms: 0 });
   });
 
   it('creates the seal key once, readable by its owner only', () => {

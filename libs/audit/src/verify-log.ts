@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import { chainHash, GENESIS_HASH, type EventStore, type RawEvent, type StreamHead } from '@chronicle/event-store';
 import { AUDIT_SEALED, AUDIT_SEALS_STREAM, headsDigest, isAuditSealedData, signatureValid, type HeadState } from './seal.js';
 
@@ -61,11 +61,6 @@ export interface VerifyOptions {
 /** Seals are checked against the heads at their sealed position, which may lie a few events back. */
 const UNDO_CAPACITY = 65_536;
 
-interface Undo {
-  stream: string;
-  previous: HeadState | undefined;
-}
-
 const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 
 /** What chainHash hashes besides the data: the previous hash, the envelope fields and ten newlines. */
@@ -92,7 +87,9 @@ export async function verifyLog(store: EventStore, opts: VerifyOptions = {}): Pr
   const snapshot = await store.readHeads();
   const heads = new Map<string, HeadState>();
   let sortedStreams: string[] | null = [];
-  const undo: (Undo | undefined)[] = new Array(UNDO_CAPACITY);
+  // A ring of (stream, its head before the event at that position): parallel arrays, no object per event.
+  const undoStream: (string | undefined)[] = new Array(UNDO_CAPACITY);
+  const undoPrevious: (HeadState | undefined)[] = new Array(UNDO_CAPACITY);
   const breaks: IntegrityBreak[] = [];
   let breaksTruncated = false;
   const report = (b: IntegrityBreak) => {
@@ -110,8 +107,8 @@ export async function verifyLog(store: EventStore, opts: VerifyOptions = {}): Pr
     const overrides = new Map<string, HeadState | undefined>();
     // Undo newest first, so the oldest change of each stream decides its state at `position`.
     for (let p = now; p > position; p--) {
-      const u = undo[p % UNDO_CAPACITY];
-      if (u) overrides.set(u.stream, u.previous);
+      const stream = undoStream[p % UNDO_CAPACITY];
+      if (stream !== undefined) overrides.set(stream, undoPrevious[p % UNDO_CAPACITY]);
     }
     sortedStreams ??= [...heads.keys()].sort(byName);
     const out: StreamHead[] = [];
@@ -155,53 +152,83 @@ export async function verifyLog(store: EventStore, opts: VerifyOptions = {}): Pr
     lastSealedPosition = data.position;
   }
 
-  for (let after = 0; after < snapshot.position; ) {
-    const batch = await store.readAllRaw({ after, limit: Math.min(batchSize, snapshot.position - after) });
-    if (batch.length === 0) break;
-    for (const e of batch) {
-      if (e.position !== lastPosition + 1)
+  /**
+   * One event in log order. `chainInput` (see ChainLink) is hashed after the previous hash when
+   * given; otherwise `raw` is, through chainHash itself. Seals always come with `raw`.
+   */
+  function visit(position: number, stream: string, revision: number, hash: string, chainInput: string | null, raw: RawEvent | null): void {
+    if (position !== lastPosition + 1)
+      report({
+        kind: 'position_gap',
+        stream: null,
+        revision: null,
+        position: lastPosition + 1,
+        reason: `positions ${lastPosition + 1}..${position - 1} are missing from the log`,
+      });
+    lastPosition = position;
+    const head = heads.get(stream);
+    const expected = head ? head.revision + 1 : 0;
+    if (revision !== expected) {
+      report({
+        kind: revision > expected ? 'revision_gap' : 'revision_out_of_order',
+        stream,
+        revision: expected,
+        position,
+        reason:
+          revision > expected
+            ? `revision ${expected} is missing: the next event in the log is revision ${revision}`
+            : `revision ${revision} appears again after revision ${expected - 1}: events were reordered or duplicated`,
+      });
+    } else {
+      const previous = head?.hash ?? GENESIS_HASH;
+      const recomputed =
+        chainInput !== null ? createHash('sha256').update(previous).update(chainInput).digest('hex') : chainHash(previous, raw!, raw!.dataText);
+      if (recomputed !== hash)
         report({
-          kind: 'position_gap',
-          stream: null,
-          revision: null,
-          position: lastPosition + 1,
-          reason: `positions ${lastPosition + 1}..${e.position - 1} are missing from the log`,
+          kind: 'hash_mismatch',
+          stream,
+          revision,
+          position,
+          reason: 'the stored hash does not match the event’s content chained to its predecessor: this event (or its hash) was changed',
         });
-      lastPosition = e.position;
-      const head = heads.get(e.stream);
-      const expected = head ? head.revision + 1 : 0;
-      if (e.revision !== expected) {
-        report({
-          kind: e.revision > expected ? 'revision_gap' : 'revision_out_of_order',
-          stream: e.stream,
-          revision: expected,
-          position: e.position,
-          reason:
-            e.revision > expected
-              ? `revision ${expected} is missing: the next event in the log is revision ${e.revision}`
-              : `revision ${e.revision} appears again after revision ${expected - 1}: events were reordered or duplicated`,
-        });
-      } else {
-        const recomputed = chainHash(head?.hash ?? GENESIS_HASH, e, e.dataText);
-        if (recomputed !== e.hash)
-          report({
-            kind: 'hash_mismatch',
-            stream: e.stream,
-            revision: e.revision,
-            position: e.position,
-            reason: 'the stored hash does not match the event’s content chained to its predecessor: this event (or its hash) was changed',
-          });
-      }
-      bytesHashed += envelopeBytes(e) + utf8(e.dataText);
-      events++;
-      // A seal covers the log before it, so it is checked before it joins the heads.
-      if (e.stream === AUDIT_SEALS_STREAM && e.type === AUDIT_SEALED) checkSeal(e);
-      // Carry on from what is stored, so one edited event is reported once, not once per successor.
-      if (!head) sortedStreams = null;
-      undo[e.position % UNDO_CAPACITY] = { stream: e.stream, previous: head };
-      heads.set(e.stream, { revision: e.revision, hash: e.hash });
     }
-    after = batch[batch.length - 1]!.position;
+    bytesHashed += chainInput !== null ? 64 + utf8(chainInput) : envelopeBytes(raw!) + utf8(raw!.dataText);
+    events++;
+    // A seal covers the log before it, so it is checked before it joins the heads.
+    if (raw && raw.stream === AUDIT_SEALS_STREAM && raw.type === AUDIT_SEALED) checkSeal(raw);
+    // Carry on from what is stored, so one edited event is reported once, not once per successor.
+    if (!head) sortedStreams = null;
+    undoStream[position % UNDO_CAPACITY] = stream;
+    undoPrevious[position % UNDO_CAPACITY] = head;
+    heads.set(stream, { revision, hash });
+  }
+
+  async function rawAt(position: number): Promise<RawEvent> {
+    const [raw] = await store.readAllRaw({ after: position - 1, limit: 1 });
+    if (!raw || raw.position !== position) throw new Error(`event ${position} vanished from the log while it was being verified`);
+    return raw;
+  }
+
+  for (let after = 0; after < snapshot.position; ) {
+    const limit = Math.min(batchSize, snapshot.position - after);
+    if (store.readAllChainLinks) {
+      const batch = await store.readAllChainLinks({ after, limit });
+      if (batch.length === 0) break;
+      for (let i = 0; i < batch.length; i++) {
+        const link = batch[i]!;
+        // Seals need their data parsed, and rare hand-edited rows their typed fields: both are few.
+        if (link[5] === null || (link[1] === AUDIT_SEALS_STREAM && link[3] === AUDIT_SEALED)) {
+          const raw = await rawAt(link[0]);
+          visit(raw.position, raw.stream, raw.revision, raw.hash, null, raw);
+        } else visit(link[0], link[1], link[2], link[4], link[5], null);
+      }
+      after = batch[batch.length - 1]![0];
+    } else {
+      const batch = await store.readAllRaw({ after, limit });
+      if (batch.length === 0) break;
+      for (const e of batch) visit(e.position, e.stream, e.revision, e.hash, null, e);
+      after = batch[batch.length - 1]!.position;
+    }
   }
   if (lastPosition < snapshot.position)
     report({

@@ -47,7 +47,8 @@ export function createManifestInspector(blobs: BlobStore) {
     const missing = unique.filter((_, i) => present[i] === null);
     if (missing.length > 0)
       throw new ValidationFailed(`${missing.length} file(s) of the manifest were not uploaded`, { missing: missing.slice(0, 20) });
-    const sizeMismatch = entries.find((e) => present[unique.indexOf(e.sha256)]?.size !== e.size);
+    const sizeOf = new Map(unique.map((h, i) => [h, present[i]?.size]));
+    const sizeMismatch = entries.find((e) => sizeOf.get(e.sha256) !== e.size);
     if (sizeMismatch) throw new ValidationFailed(`manifest size of "${sizeMismatch.path}" does not match its content`, { path: sizeMismatch.path });
     const csvs = entries.filter((e) => e.path.toLowerCase().endsWith('.csv') && e.size <= MAX_CSV_BYTES).slice(0, MAX_TABULAR_FILES);
     const tabular: TabularSummary[] = await mapLimit(csvs, 4, async (e) => ({ path: e.path, ...(await summarizeCsv(await blobs.get(e.sha256))) }));

@@ -59,6 +59,15 @@ export interface RawEvent {
   hash: string;
 }
 
+/**
+ * A stored event cut down to what re-hashing its chain needs: `chainInput` is exactly what
+ * `chainHash` covers after the previous hash (`\n`, the envelope fields each ended by `\n`, then
+ * the stored data), so a verifier hashes `previous` then `chainInput` without rebuilding it.
+ * `chainInput` is null when a stored value is of a type whose text the store cannot render
+ * as `chainHash` would (only a hand-edited file has those): read that event with readAllRaw.
+ */
+export type ChainLink = readonly [position: number, stream: string, revision: number, type: string, hash: string, chainInput: string | null];
+
 /** The last event of a stream as the store's head table records it. */
 export interface StreamHead {
   stream: string;
@@ -79,6 +88,8 @@ export interface EventStore {
   readAll(opts: { after: number; limit: number }): Promise<RecordedEvent[]>;
   /** Like readAll, without parsing: for integrity checks, which must hash the stored text. */
   readAllRaw(opts: { after: number; limit: number }): Promise<RawEvent[]>;
+  /** Like readAllRaw, as chain links: verifying the whole log is bound by reading it, so stores that can should offer this. */
+  readAllChainLinks?(opts: { after: number; limit: number }): Promise<ChainLink[]>;
   /** Every stream's head and the log's head position, read as one consistent snapshot. */
   readHeads(): Promise<{ position: number; heads: StreamHead[] }>;
   /** Position of the last event in the log (0 when empty). */

@@ -76,6 +76,40 @@ export interface ManifestFile {
 }
 
 export const MISSING_BATCH = 5_000;
+/** Files up to this size travel in batches (`POST /api/v1/blobs/batch`); larger ones one by one. */
+export const BATCH_ITEM_MAX = 1024 * 1024;
+const BATCH_MAX_ITEMS = 200;
+const BATCH_MAX_BYTES = 4 * 1024 * 1024;
+// A few batches in flight keep the server busy; many would only queue on its disk.
+const BATCH_PARALLEL = 4;
+const FRAME_HEADER = 40;
+
+/** One item of a batch upload: the bytes and the SHA-256 they must hash to. */
+export interface BlobBatchItem {
+  sha256: string;
+  bytes: Uint8Array;
+}
+
+/** The batch wire format: per item its SHA-256 (32 raw bytes), its size (u64 big-endian), its bytes. */
+export function encodeBlobBatch(items: readonly BlobBatchItem[]): Uint8Array {
+  let total = 0;
+  for (const it of items) total += FRAME_HEADER + it.bytes.length;
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const it of items) {
+    for (let i = 0; i < 32; i++) out[at + i] = parseInt(it.sha256.slice(2 * i, 2 * i + 2), 16);
+    view.setBigUint64(at + 32, BigInt(it.bytes.length));
+    out.set(it.bytes, at + FRAME_HEADER);
+    at += FRAME_HEADER + it.bytes.length;
+  }
+  return out;
+}
+
+async function bytesOf(body: Awaited<ReturnType<DatasetFileInput['open']>>): Promise<Uint8Array> {
+  if (body instanceof Uint8Array) return body;
+  return new Uint8Array(await new Response(body).arrayBuffer());
+}
 
 /**
  * The canonical manifest the server expects (and re-checks): a JSON line per file with sorted
@@ -104,6 +138,13 @@ export interface DatasetsApi {
   /** Which of these hashes the server lacks (asked in batches). */
   missing(sha256s: readonly string[]): Promise<Set<string>>;
   uploadBlob(sha256: string, body: ReadableStream<Uint8Array> | Uint8Array | Blob | string): Promise<void>;
+  /** Stores many small blobs in one request; each is verified against its hash by the server. */
+  uploadBlobBatch(items: readonly BlobBatchItem[]): Promise<void>;
+  /**
+   * Stores content whose hash the caller does not know yet and answers the hash the server
+   * computed: a caller hashing the same stream as it sends it compares the two.
+   */
+  uploadUnaddressed(body: ReadableStream<Uint8Array> | Uint8Array | Blob | string): Promise<{ sha256: string; size: number; created: boolean }>;
   downloadBlob(sha256: string): Promise<ReadableStream<Uint8Array>>;
   /** Uploads what the server lacks, then records the version last: an interrupted commit leaves no version. */
   commit(dataset: string, files: readonly DatasetFileInput[], opts?: CommitDatasetOptions): Promise<DatasetCommitResult>;
@@ -161,6 +202,20 @@ export function datasetsApi(t: Transport): DatasetsApi {
       if (!res.ok) throw await t.errorOf(res);
       await res.arrayBuffer();
     },
+    async uploadBlobBatch(items) {
+      if (items.length === 0) return;
+      const res = await t.request('POST', '/api/v1/blobs/batch', {
+        body: encodeBlobBatch(items),
+        headers: { 'content-type': 'application/vnd.chronicle.blob-batch' },
+      });
+      if (!res.ok) throw await t.errorOf(res);
+      await res.arrayBuffer();
+    },
+    async uploadUnaddressed(body) {
+      const res = await t.request('PUT', '/api/v1/blobs', { body, headers: { 'content-type': 'application/octet-stream' } });
+      if (!res.ok) throw await t.errorOf(res);
+      return (await res.json()) as { sha256: string; size: number; created: boolean };
+    },
     async downloadBlob(sha256) {
       return (await t.download(`/api/v1/blobs/${sha256}`)).body;
     },
@@ -187,12 +242,40 @@ export function datasetsApi(t: Transport): DatasetsApi {
       let bytes = 0;
       const uploads = [...toUpload.values()];
       opts.onProgress?.({ phase: 'uploading', done, total: uploads.length, bytes });
-      await mapLimit(uploads, opts.concurrency ?? 8, async (f) => {
-        await api.uploadBlob(f.sha256, await f.open());
-        done++;
-        bytes += f.size;
+      const uploaded = (files: number, size: number) => {
+        done += files;
+        bytes += size;
         opts.onProgress?.({ phase: 'uploading', done, total: uploads.length, bytes });
-      });
+      };
+      const batches: DatasetFileInput[][] = [];
+      const singles: DatasetFileInput[] = [];
+      let current: DatasetFileInput[] = [];
+      let currentBytes = 0;
+      for (const f of uploads) {
+        if (f.size > BATCH_ITEM_MAX) {
+          singles.push(f);
+          continue;
+        }
+        if (current.length >= BATCH_MAX_ITEMS || (current.length > 0 && currentBytes + f.size > BATCH_MAX_BYTES)) {
+          batches.push(current);
+          current = [];
+          currentBytes = 0;
+        }
+        current.push(f);
+        currentBytes += f.size;
+      }
+      if (current.length > 0) batches.push(current);
+      await Promise.all([
+        mapLimit(batches, BATCH_PARALLEL, async (batch) => {
+          const items = await Promise.all(batch.map(async (f) => ({ sha256: f.sha256, bytes: await bytesOf(await f.open()) })));
+          await api.uploadBlobBatch(items);
+          uploaded(items.length, items.reduce((n, it) => n + it.bytes.length, 0));
+        }),
+        mapLimit(singles, opts.concurrency ?? 8, async (f) => {
+          await api.uploadBlob(f.sha256, await f.open());
+          uploaded(1, f.size);
+        }),
+      ]);
       const manifest = encodeManifest(files);
       const manifestHash = await sha256Hex(manifest);
       await api.uploadBlob(manifestHash, manifest);

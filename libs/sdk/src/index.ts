@@ -49,7 +49,9 @@ export type {
   WebhooksApi,
 } from './deployments.js';
 export {
+  encodeBlobBatch,
   encodeManifest,
+  type BlobBatchItem,
   type CommitDatasetOptions,
   type CommitProgress,
   type DatasetCommitResult,

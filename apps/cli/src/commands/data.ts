@@ -1,18 +1,45 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { SingleBar } from 'cli-progress';
-import type { DatasetFileInput } from '@chronicle/sdk';
+import type { DatasetFileInput, DatasetsApi } from '@chronicle/sdk';
 import type { Command } from 'commander';
 import { CliError, contextOf } from '../context.js';
 import { checkout, fetchText, parseManifestText } from '../data/checkout.js';
 import { defaultCacheDir, HashCache } from '../data/hash-cache.js';
 import { hashFiles } from '../data/hash-pool.js';
-import { walkTree } from '../data/walk.js';
+import { walkTree, type WalkedFile } from '../data/walk.js';
 import { formatTime, table, type Io } from '../output.js';
 
 // Small files are read whole for upload; larger ones stream.
 const READ_WHOLE_MAX = 1024 * 1024;
+/**
+ * Files at least this large and not in the hash cache are uploaded while they are hashed: one
+ * read, and the server's hashing overlaps ours. The price is an upload the server might not
+ * have needed (content it already had under another path or inode), worth it for new data.
+ */
+const UPLOAD_WHILE_HASHING_MIN = 32 * 1024 * 1024;
+const UPLOAD_WHILE_HASHING_PARALLEL = 2;
+
+/** Streams a file to the server once, hashing it on the way; fails unless both hashes agree. */
+async function uploadWhileHashing(datasets: DatasetsApi, f: WalkedFile, onBytes: (n: number) => void): Promise<string> {
+  const hash = createHash('sha256');
+  const tee = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      onBytes(chunk.length);
+      done(null, chunk);
+    },
+  });
+  const file = createReadStream(f.absolute, { highWaterMark: 1024 * 1024 });
+  file.on('error', (e) => tee.destroy(e));
+  const stored = await datasets.uploadUnaddressed(Readable.toWeb(file.pipe(tee)) as unknown as ReadableStream<Uint8Array>);
+  const local = hash.digest('hex');
+  if (stored.sha256 !== local || stored.size !== f.size)
+    throw new CliError(`${f.path} changed or was corrupted while uploading (read ${local}, server stored ${stored.sha256}); commit again`);
+  return local;
+}
 
 /** A bar with files/s and MB/s on stderr, only when it is a terminal. */
 function rateBar(io: Io, label: string, total: number) {
@@ -40,6 +67,15 @@ export function parseDatasetRef(ref: string): { dataset: string; version: string
   const m = /^([^@:]+)(?:([@:])(.+))?$/.exec(ref);
   if (!m) throw new CliError(`"${ref}" is not <dataset>, <dataset>@<version> or <dataset>:<tag>`);
   return { dataset: m[1]!, version: m[3] ?? 'latest' };
+}
+
+async function mapLimit<T>(items: readonly T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
@@ -76,12 +112,23 @@ See docs/datasets.md.`,
       const { files, skipped } = await walkTree(path);
       for (const s of skipped) io.err(`skipped ${s.path}: ${s.reason}\n`);
       const uncached = files.filter((f) => cache.get(f.absolute, f) === undefined);
+      const streamed = uncached.filter((f) => f.size >= UPLOAD_WHILE_HASHING_MIN);
+      const pooled = streamed.length === 0 ? uncached : uncached.filter((f) => f.size < UPLOAD_WHILE_HASHING_MIN);
       const hashBar = rateBar(io, 'hashing', uncached.length);
       let hashed = 0;
       let hashedBytes = 0;
-      const hashes = await hashFiles(uncached, (n, b) => hashBar.update((hashed += n), (hashedBytes += b)));
+      let streamedBytes = 0;
+      const [hashes] = await Promise.all([
+        hashFiles(pooled, (n, b) => hashBar.update((hashed += n), (hashedBytes += b))),
+        mapLimit(streamed, UPLOAD_WHILE_HASHING_PARALLEL, async (f) => {
+          const sha256 = await uploadWhileHashing(ctx.client.datasets, f, (b) => hashBar.update(hashed, (hashedBytes += b)));
+          cache.set(f.absolute, f, sha256);
+          streamedBytes += f.size;
+          hashBar.update(++hashed, hashedBytes);
+        }),
+      ]);
       hashBar.stop();
-      uncached.forEach((f, i) => cache.set(f.absolute, f, hashes[i]!));
+      pooled.forEach((f, i) => cache.set(f.absolute, f, hashes[i]!));
       // Saved before uploading: a retry after an interrupted commit re-hashes nothing.
       await cache.save();
       const inputs: DatasetFileInput[] = files.map((f) => ({
@@ -103,6 +150,9 @@ See docs/datasets.md.`,
         },
         onRebase: (from, to) => io.err(`dataset ${dataset} moved from version ${from ?? 'none'} to ${to} meanwhile; committing on version ${to}\n`),
       });
+      // Files uploaded while hashing count as uploaded, though the commit found them stored.
+      res.uploadedFiles += streamed.length;
+      res.uploadedBytes += streamedBytes;
       ctx.emit(
         { ...res, files: files.length, hashedFiles: uncached.length, skipped },
         () =>

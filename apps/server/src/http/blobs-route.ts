@@ -1,5 +1,6 @@
-import type { Readable } from 'node:stream';
-import { validSha256 } from '@chronicle/blobs';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { validSha256, type BlobStore, type PutResult } from '@chronicle/blobs';
 import { requireRole, ValidationFailed } from '@chronicle/domain';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Platform } from '../platform.js';
@@ -9,6 +10,100 @@ const NO_BODY_LIMIT = Number.MAX_SAFE_INTEGER;
 /** Hashes per existence check; a 100k-file commit asks in a few dozen requests. */
 export const MAX_MISSING_BATCH = 10_000;
 const STAT_CONCURRENCY = 64;
+/** Bytes one batch upload may carry, frame headers included: larger files go one by one through PUT. */
+export const MAX_BATCH_BYTES = 64 * 1024 * 1024;
+export const MAX_BATCH_ITEMS = 10_000;
+/** Each batch item starts with its SHA-256 (32 raw bytes) and its size (unsigned 64-bit big-endian). */
+const FRAME_HEADER = 40;
+// Storing a blob waits mostly on fsync: many in flight let the file system group them.
+const BATCH_PUT_CONCURRENCY = 32;
+
+/** A request larger than the batch cap: 413, unlike a malformed one. */
+class PayloadTooLarge extends Error {
+  readonly statusCode = 413;
+}
+
+interface BatchItem {
+  index: number;
+  sha256: string;
+  bytes: Buffer;
+}
+
+/**
+ * Splits a batch body into its items as the bytes arrive. Chunks are joined only once an item
+ * (or a header) is complete, so each byte is copied about once whatever the chunk sizes.
+ */
+async function* readBatch(body: AsyncIterable<Buffer | string>): AsyncGenerator<BatchItem> {
+  const chunks: Buffer[] = [];
+  let buffered = 0;
+  let total = 0;
+  let index = 0;
+  let header: { sha256: string; size: number } | null = null;
+  const take = (n: number): Buffer => {
+    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, buffered);
+    chunks.length = 0;
+    const rest = all.subarray(n);
+    if (rest.length > 0) chunks.push(rest);
+    buffered = rest.length;
+    return all.subarray(0, n);
+  };
+  for await (const raw of body) {
+    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    total += chunk.length;
+    if (total > MAX_BATCH_BYTES) throw new PayloadTooLarge(`a batch upload carries at most ${MAX_BATCH_BYTES} bytes; upload larger files with PUT /api/v1/blobs/:sha256`);
+    chunks.push(chunk);
+    buffered += chunk.length;
+    for (;;) {
+      if (!header) {
+        if (buffered < FRAME_HEADER) break;
+        const h = take(FRAME_HEADER);
+        const size = h.readBigUInt64BE(32);
+        if (size > BigInt(MAX_BATCH_BYTES))
+          throw new PayloadTooLarge(`item ${index} declares ${size} bytes; a batch upload carries at most ${MAX_BATCH_BYTES} bytes`);
+        if (index >= MAX_BATCH_ITEMS) throw new PayloadTooLarge(`a batch upload carries at most ${MAX_BATCH_ITEMS} items`);
+        header = { sha256: h.toString('hex', 0, 32), size: Number(size) };
+      }
+      if (buffered < header.size) break;
+      yield { index: index++, sha256: header.sha256, bytes: take(header.size) };
+      header = null;
+    }
+  }
+  if (header || buffered > 0)
+    throw new ValidationFailed(`the batch ends inside item ${index}: each item is a 32-byte SHA-256, a 64-bit big-endian size, then that many bytes`, {
+      item: index,
+    });
+}
+
+/** Stores every item of a batch body, each verified against its hash before it is written. */
+async function storeBatch(blobs: BlobStore, body: AsyncIterable<Buffer | string>): Promise<PutResult[]> {
+  const results: PutResult[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown = null;
+  try {
+    for await (const item of readBatch(body)) {
+      if (failure) break;
+      const actual = createHash('sha256').update(item.bytes).digest('hex');
+      if (actual !== item.sha256)
+        throw new ValidationFailed(`batch item ${item.index} hashes to ${actual}, not the ${item.sha256} it was sent with`, {
+          item: item.index,
+          expected: item.sha256,
+          actual,
+        });
+      const p = blobs
+        .put(Readable.from([item.bytes]), { expectedSha256: item.sha256 })
+        .then((r) => void (results[item.index] = r))
+        .catch((e: unknown) => void (failure ??= e))
+        .finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      // Bounded: a fast client never makes the server hold more than this many items at once.
+      if (inFlight.size >= BATCH_PUT_CONCURRENCY) await Promise.race(inFlight);
+    }
+  } finally {
+    await Promise.all(inFlight);
+  }
+  if (failure) throw failure;
+  return results;
+}
 
 type BlobRequest = FastifyRequest<{ Params: { sha256: string } }>;
 
@@ -46,6 +141,27 @@ export function registerBlobs(app: FastifyInstance, platform: Platform): void {
       const body = (request.body as Readable | undefined) ?? request.raw;
       const blob = await platform.blobs.put(body, { expectedSha256: sha256 });
       return reply.code(blob.created ? 201 : 200).send({ sha256: blob.sha256, size: blob.size, created: blob.created });
+    });
+
+    // Content whose hash the client has not computed yet: it hashes while it uploads and
+    // compares its hash with the one answered here, so the two hashings overlap.
+    scope.put('/api/v1/blobs', { bodyLimit: NO_BODY_LIMIT }, async (request, reply) => {
+      requireRole(request.principal, 'member', 'uploading blobs');
+      const body = (request.body as Readable | undefined) ?? request.raw;
+      const blob = await platform.blobs.put(body);
+      return reply.code(blob.created ? 201 : 200).send({ sha256: blob.sha256, size: blob.size, created: blob.created });
+    });
+
+    // Many small blobs in one request: per-request costs (auth, routing, a round trip) would
+    // otherwise dominate. Items already stored are verified and answered `created: false`.
+    scope.post('/api/v1/blobs/batch', { bodyLimit: NO_BODY_LIMIT }, async (request, reply) => {
+      requireRole(request.principal, 'member', 'uploading blobs');
+      const declared = Number(request.headers['content-length'] ?? 0);
+      if (declared > MAX_BATCH_BYTES)
+        throw new PayloadTooLarge(`a batch upload carries at most ${MAX_BATCH_BYTES} bytes; upload larger files with PUT /api/v1/blobs/:sha256`);
+      const body = (request.body as Readable | undefined) ?? request.raw;
+      const stored = await storeBatch(platform.blobs, body);
+      return reply.code(200).send({ blobs: stored.map((b) => ({ sha256: b.sha256, size: b.size, created: b.created })) });
     });
   });
 

@@ -21,6 +21,14 @@ const isMissing = (e: unknown) => (e as NodeJS.ErrnoException | null)?.code === 
 export function createLocalBlobStore(opts: LocalBlobStoreOptions): BlobStore {
   const tmpDir = join(opts.root, 'tmp');
   const pathOf = (sha256: string) => join(opts.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  // Directories are never removed while the store is open: a mkdir per put (thousands for a
+  // dataset of small files) is only paid once per directory.
+  const madeDirs = new Set<string>();
+  async function ensureDir(dir: string): Promise<void> {
+    if (madeDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    madeDirs.add(dir);
+  }
 
   async function syncDirectory(dir: string): Promise<void> {
     // The new directory entry must survive a crash too, not only the file's bytes.
@@ -46,7 +54,7 @@ export function createLocalBlobStore(opts: LocalBlobStoreOptions): BlobStore {
     async put(content: Readable, putOpts: PutOptions = {}) {
       const maxBytes = putOpts.maxBytes ?? Number.POSITIVE_INFINITY;
       if (putOpts.expectedSha256 !== undefined) validSha256(putOpts.expectedSha256);
-      await mkdir(tmpDir, { recursive: true });
+      await ensureDir(tmpDir);
       const tmp = join(tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
       const hash = createHash('sha256');
       let size = 0;
@@ -76,7 +84,7 @@ export function createLocalBlobStore(opts: LocalBlobStoreOptions): BlobStore {
           });
         const target = pathOf(sha256);
         const dir = join(target, '..');
-        await mkdir(dir, { recursive: true });
+        await ensureDir(dir);
         // link() fails if the name exists, unlike rename(): two puts of one content race safely
         // and exactly one of them reports it created the blob.
         try {

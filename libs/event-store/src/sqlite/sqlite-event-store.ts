@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConcurrencyConflict, ValidationFailed, type RecordedEvent } from '@chronicle/domain';
 import { canonicalJson } from '../canonical-json.js';
 import { chainHash, GENESIS_HASH } from '../hash-chain.js';
-import type { AppendMetadata, AppendResult, EventStore, ExpectedRevision, RawEvent, ReadStreamResult, StreamHead, StreamWrite } from '../port.js';
+import type { AppendMetadata, AppendResult, ChainLink, EventStore, ExpectedRevision, RawEvent, ReadStreamResult, StreamHead, StreamWrite } from '../port.js';
 import { domainUpcasterRegistry, type UpcasterRegistry } from '../upcasting/upcaster-registry.js';
 import { openSqliteDatabase, type SqliteDatabase } from './open-database.js';
 
@@ -44,6 +44,20 @@ CREATE TABLE IF NOT EXISTS idempotency (
   recorded_at     INTEGER NOT NULL
 ) WITHOUT ROWID;
 `;
+
+/** Beyond 2^53 a JS number no longer prints the stored digits, so chainHash and SQLite would disagree. */
+const SAFE_INTEGER = (c: string) => `typeof(${c}) = 'integer' AND ${c} BETWEEN -9007199254740991 AND 9007199254740991`;
+
+/**
+ * What chainHash covers after the previous hash, concatenated by SQLite: integers print as in JS,
+ * and text is the stored UTF-8 either way. Any other stored type (a hand-edited file) yields NULL,
+ * for the caller to hash that event from readAllRaw as chainHash does.
+ */
+const CHAIN_INPUT = `CASE WHEN ${SAFE_INTEGER('revision')} AND ${SAFE_INTEGER('schema_version')} AND ${SAFE_INTEGER('recorded_at')}
+  AND typeof(id) = 'text' AND typeof(stream) = 'text' AND typeof(type) = 'text' AND typeof(actor) = 'text'
+  AND typeof(correlation_id) = 'text' AND typeof(causation_id) IN ('text', 'null') AND typeof(data) = 'text' AND typeof(hash) = 'text'
+THEN '\n' || id || '\n' || stream || '\n' || revision || '\n' || type || '\n' || schema_version || '\n' || recorded_at
+  || '\n' || actor || '\n' || correlation_id || '\n' || ifnull(causation_id, '') || '\n' || data END`;
 
 interface EventRow {
   position: number;
@@ -112,6 +126,8 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     readAllRaw: db.prepare<[number, number], RawEvent>(
       'SELECT position, id, stream, revision, type, schema_version AS schemaVersion, recorded_at AS recordedAt, actor, correlation_id AS correlationId, causation_id AS causationId, data AS dataText, hash FROM events WHERE position > ? ORDER BY position LIMIT ?',
     ),
+    // Arrays, not objects, and one string for the hashed text instead of ten: reading is most of verifying.
+    readAllChainLinks: db.prepare<[number, number], ChainLink>(`SELECT position, stream, revision, type, hash, ${CHAIN_INPUT} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
     heads: db.prepare<[], StreamHead>('SELECT stream, revision, hash FROM streams ORDER BY stream'),
   };
   // A deferred read transaction: the head position and the head table come from one snapshot.
@@ -268,6 +284,9 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     },
     async readAllRaw({ after, limit }) {
       return q.readAllRaw.all(after, limit);
+    },
+    async readAllChainLinks({ after, limit }) {
+      return q.readAllChainLinks.all(after, limit);
     },
     async readHeads() {
       return readHeadsTx();

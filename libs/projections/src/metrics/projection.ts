@@ -1,6 +1,6 @@
 import { decodeMetricValue, type RecordedEvent, type RunEvent } from '@chronicle/domain';
 import type { ProjectionDefinition } from '../runner/projection.js';
-import { aggregateBatch } from './tiers.js';
+import { aggregateBatch, type BucketAggregate } from './tiers.js';
 
 /** Points per stored chunk: large enough to make rows cheap, small enough to page through. */
 export const CHUNK_POINTS = 8192;
@@ -60,6 +60,50 @@ export const metricsProjection: ProjectionDefinition = {
          max_value = CASE WHEN excluded.max_value > max_value OR max_value IS NULL THEN excluded.max_value ELSE max_value END`,
     );
 
+    // One entry per (run, key) touched in the current batch: the series row as it will be once
+    // the batch is written, and the batch's points for the tiers. Written and dropped by
+    // flush(): nothing here outlives a batch.
+    const pending = new Map<string, Map<string, PendingSeries>>();
+    const clear = () => pending.clear();
+
+    const seriesOf = (runId: string, key: string): PendingSeries => {
+      let byKey = pending.get(runId);
+      if (!byKey) pending.set(runId, (byKey = new Map()));
+      let p = byKey.get(key);
+      if (!p) {
+        const prev = series.get(runId, key);
+        p = {
+          count: prev?.count ?? 0,
+          chunks: prev?.chunks ?? 0,
+          maxStep: prev ? prev.max_step : Number.NEGATIVE_INFINITY,
+          monotonic: prev ? prev.monotonic === 1 : true,
+          batchMin: Number.POSITIVE_INFINITY,
+          batchMax: Number.NEGATIVE_INFINITY,
+          segments: [],
+          points: 0,
+        };
+        byKey.set(key, p);
+      }
+      return p;
+    };
+
+    const writeTier = (runId: string, key: string, a: BucketAggregate) =>
+      upsertTier.run(
+        runId,
+        key,
+        a.level,
+        a.bucket,
+        a.count,
+        a.first?.step ?? null,
+        a.first?.value ?? null,
+        a.last?.step ?? null,
+        a.last?.value ?? null,
+        a.min?.step ?? null,
+        a.min?.value ?? null,
+        a.max?.step ?? null,
+        a.max?.value ?? null,
+      );
+
     return {
       apply(e: RecordedEvent) {
         const ev = e as unknown as RunEvent;
@@ -67,16 +111,20 @@ export const metricsProjection: ProjectionDefinition = {
         const runId = ev.data.runId;
         for (const s of ev.data.series) {
           const n = s.steps.length;
-          const steps = Float64Array.from(s.steps);
+          // Plain loops: Float64Array.from goes through the iterator protocol, slow for short series.
+          const steps = new Float64Array(n);
           const values = new Float64Array(n);
-          for (let i = 0; i < n; i++) values[i] = decodeMetricValue(s.values[i]!);
-          const timestamps = Float64Array.from(s.timestamps);
+          const timestamps = new Float64Array(n);
+          for (let i = 0; i < n; i++) {
+            steps[i] = s.steps[i]!;
+            values[i] = decodeMetricValue(s.values[i]!);
+            timestamps[i] = s.timestamps[i]!;
+          }
 
-          const prev = series.get(runId, s.key);
-          const base = prev?.count ?? 0;
-          let chunks = prev?.chunks ?? 0;
-          let monotonic = prev ? prev.monotonic === 1 : true;
-          let last = prev?.max_step ?? Number.NEGATIVE_INFINITY;
+          const p = seriesOf(runId, s.key);
+          const base = p.count;
+          let monotonic = p.monotonic;
+          let last = p.maxStep ?? Number.NEGATIVE_INFINITY;
           let min = Number.POSITIVE_INFINITY;
           let max = Number.NEGATIVE_INFINITY;
           for (let i = 0; i < n; i++) {
@@ -91,7 +139,7 @@ export const metricsProjection: ProjectionDefinition = {
             insertChunk.run(
               runId,
               s.key,
-              chunks++,
+              p.chunks++,
               base + off,
               end - off,
               f64(steps.subarray(off, end)),
@@ -99,25 +147,62 @@ export const metricsProjection: ProjectionDefinition = {
               f64(timestamps.subarray(off, end)),
             );
           }
-          upsertSeries.run(runId, s.key, base + n, chunks, min, max, monotonic ? 1 : 0);
-          for (const a of aggregateBatch(base, steps, values, timestamps))
-            upsertTier.run(
-              runId,
-              s.key,
-              a.level,
-              a.bucket,
-              a.count,
-              a.first?.step ?? null,
-              a.first?.value ?? null,
-              a.last?.step ?? null,
-              a.last?.value ?? null,
-              a.min?.step ?? null,
-              a.min?.value ?? null,
-              a.max?.step ?? null,
-              a.max?.value ?? null,
-            );
+          p.count = base + n;
+          p.monotonic = monotonic;
+          // What the row's max(max_step, excluded.max_step) would hold after this event.
+          if (p.maxStep !== null && max > p.maxStep) p.maxStep = max;
+          if (min < p.batchMin) p.batchMin = min;
+          if (max > p.batchMax) p.batchMax = max;
+          p.segments.push({ steps, values, timestamps });
+          p.points += n;
         }
       },
+      flush() {
+        try {
+          for (const [runId, byKey] of pending)
+            for (const [key, p] of byKey) {
+              // The upsert's min()/max() fold the batch's extremes into the stored ones, exactly
+              // as they folded each event's before.
+              upsertSeries.run(runId, key, p.count, p.chunks, p.batchMin, p.batchMax, p.monotonic ? 1 : 0);
+              // The batch's points aggregated at once give the same buckets as each event's
+              // aggregates merged in order (mergeInto), at a fraction of the objects.
+              const [steps, values, timestamps] = concat(p.segments, p.points);
+              for (const a of aggregateBatch(p.count - p.points, steps, values, timestamps)) writeTier(runId, key, a);
+            }
+        } finally {
+          clear();
+        }
+      },
+      discard: clear,
     };
   },
 };
+
+interface PendingSeries {
+  count: number;
+  chunks: number;
+  /** As the row holds it; SQL's max() keeps a NULL, so this does too. */
+  maxStep: number | null;
+  monotonic: boolean;
+  /** Smallest and greatest step of this batch's events for the series. */
+  batchMin: number;
+  batchMax: number;
+  /** The batch's points in arrival order, aggregated into tiers by flush(). */
+  segments: { steps: Float64Array; values: Float64Array; timestamps: Float64Array }[];
+  points: number;
+}
+
+function concat(segments: PendingSeries['segments'], points: number): [Float64Array, Float64Array, Float64Array] {
+  if (segments.length === 1) return [segments[0]!.steps, segments[0]!.values, segments[0]!.timestamps];
+  const steps = new Float64Array(points);
+  const values = new Float64Array(points);
+  const timestamps = new Float64Array(points);
+  let at = 0;
+  for (const s of segments) {
+    steps.set(s.steps, at);
+    values.set(s.values, at);
+    timestamps.set(s.timestamps, at);
+    at += s.steps.length;
+  }
+  return [steps, values, timestamps];
+}

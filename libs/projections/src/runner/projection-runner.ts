@@ -205,13 +205,20 @@ export class ProjectionRunner {
   }
 
   private applyInTransaction(events: RecordedEvent[], last: number): void {
-    this.opts.db.transaction(() => {
-      for (const p of this.projections) {
-        const done = this.checkpoints.get(p.name)!;
-        for (const e of events) if (e.position > done) p.handler.apply(e);
-        this.saveCheckpoint.run(p.name, last, this.tablesOf.get(p.name));
-      }
-    })();
+    try {
+      this.opts.db.transaction(() => {
+        for (const p of this.projections) {
+          const done = this.checkpoints.get(p.name)!;
+          for (const e of events) if (e.position > done) p.handler.apply(e);
+          p.handler.flush?.();
+          this.saveCheckpoint.run(p.name, last, this.tablesOf.get(p.name));
+        }
+      })();
+    } catch (e) {
+      // Whatever a handler kept in memory describes writes that were just rolled back.
+      for (const p of this.projections) p.handler.discard?.();
+      throw e;
+    }
   }
 
   private releaseWaiters(): void {

@@ -15,4 +15,14 @@ export interface ProjectionDefinition {
 
 export interface ProjectionHandler {
   apply(event: RecordedEvent): void;
+  /**
+   * Writes what `apply` kept in memory during the batch; called at the end of every batch, in
+   * the batch's transaction, before the checkpoint. Must leave no state behind for the next batch.
+   */
+  flush?(): void;
+  /**
+   * Drops what `apply` kept in memory without writing it: the batch's transaction rolled back,
+   * so that state is ahead of the database.
+   */
+  discard?(): void;
 }

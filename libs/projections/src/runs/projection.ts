@@ -65,6 +65,26 @@ export const runsProjection: ProjectionDefinition = {
     );
     const addCount = db.prepare('UPDATE rm_run_metrics SET count = count + ? WHERE run_id = ? AND key = ?');
 
+    // The latest point of every (run, key) and the last touch of every run seen in the current
+    // batch, written once by flush(): a metric-heavy batch touches few rows many times.
+    const latestOf = new Map<string, Map<string, PendingLatest>>();
+    const touched = new Map<string, { recordedAt: number; position: number }>();
+    const clear = () => {
+      latestOf.clear();
+      touched.clear();
+    };
+    const pendingLatest = (runId: string, key: string): PendingLatest => {
+      let byKey = latestOf.get(runId);
+      if (!byKey) latestOf.set(runId, (byKey = new Map()));
+      let p = byKey.get(key);
+      if (!p) {
+        const prev = latest.get(runId, key);
+        p = { stored: prev !== undefined, step: prev?.step ?? 0, timestamp: prev?.timestamp ?? 0, value: null, isNan: 0, moved: false, count: 0 };
+        byKey.set(key, p);
+      }
+      return p;
+    };
+
     return {
       apply(e: RecordedEvent) {
         const ev = e as unknown as RunEvent;
@@ -85,6 +105,8 @@ export const runsProjection: ProjectionDefinition = {
               e.position,
             );
             for (const t of d.tags) setTag.run(runId, t.key, t.value);
+            // The row did not exist for a touch before it to update.
+            touched.delete(runId);
             return;
           }
           case 'RunParamsLogged':
@@ -102,15 +124,18 @@ export const runsProjection: ProjectionDefinition = {
                 )
                   best = i;
               }
-              const prev = latest.get(runId, s.key);
+              const p = pendingLatest(runId, s.key);
               const step = s.steps[best]!;
               const ts = s.timestamps[best]!;
-              if (prev && (prev.step > step || (prev.step === step && prev.timestamp > ts))) {
-                addCount.run(s.steps.length, runId, s.key);
-              } else {
-                const v = decodeMetricValue(s.values[best]!);
-                upsertLatest.run(runId, s.key, Number.isNaN(v) ? null : v, Number.isNaN(v) ? 1 : 0, step, ts, s.steps.length);
-              }
+              p.count += s.steps.length;
+              if (p.stored && (p.step > step || (p.step === step && p.timestamp > ts))) continue;
+              const v = decodeMetricValue(s.values[best]!);
+              p.stored = true;
+              p.moved = true;
+              p.step = step;
+              p.timestamp = ts;
+              p.value = Number.isNaN(v) ? null : v;
+              p.isNan = Number.isNaN(v) ? 1 : 0;
             }
             break;
           case 'RunTagsSet':
@@ -134,8 +159,34 @@ export const runsProjection: ProjectionDefinition = {
           default:
             return;
         }
-        touch.run(e.recordedAt, e.position, runId);
+        touched.set(runId, { recordedAt: e.recordedAt, position: e.position });
       },
+      flush() {
+        try {
+          for (const [runId, byKey] of latestOf)
+            for (const [key, p] of byKey) {
+              if (p.moved) upsertLatest.run(runId, key, p.value, p.isNan, p.step, p.timestamp, p.count);
+              else addCount.run(p.count, runId, key);
+            }
+          for (const [runId, t] of touched) touch.run(t.recordedAt, t.position, runId);
+        } finally {
+          clear();
+        }
+      },
+      discard: clear,
     };
   },
 };
+
+interface PendingLatest {
+  /** Whether the row exists, or will once the batch is written. */
+  stored: boolean;
+  step: number;
+  timestamp: number;
+  value: number | null;
+  isNan: 0 | 1;
+  /** The batch brought a new latest point: upsert it, else only add to the count. */
+  moved: boolean;
+  /** Points of the batch, added to the row's count. */
+  count: number;
+}
