@@ -187,7 +187,8 @@ describe('concurrency and interruption', () => {
     expect(ok.status).toBe(200);
     const stored = (await ok.json()) as { blobs: { sha256: string; size: number; created: boolean }[] };
     expect(stored.blobs.map((x) => [x.sha256, x.size])).toEqual([[sha256(a), a.length], [sha256(b), 0], [sha256(a), a.length]]);
-    expect(stored.blobs[2]!.created).toBe(false);
+    // Items are stored concurrently: the same content twice is created by exactly one of them.
+    expect([stored.blobs[0]!.created, stored.blobs[2]!.created].filter(Boolean)).toHaveLength(1);
     expect(readFileSync(blobPath(sha256(a)), 'utf8')).toBe('batch item a');
     const again = (await (await post(frame([{ sha256: sha256(a), bytes: a }]))).json()) as { blobs: { created: boolean }[] };
     expect(again.blobs[0]!.created).toBe(false);
