@@ -109,8 +109,7 @@ export const runsQuery = queryField('runs', {
       first: args.first ?? 50,
       after: args.after ?? null,
     };
-    const page = ctx.read.runs.search(search);
-    return { ...page, totalCount: () => ctx.read.runs.count(search) };
+    return ctx.read.runs.search(search);
   },
 });
 

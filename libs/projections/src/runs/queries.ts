@@ -127,18 +127,18 @@ export function runQueries(db: SqliteDatabase) {
         count: m.count,
       })),
     children: (runId: string) => children.all(runId).map(toView),
-    search(search: RunSearch): Page<RunView> {
+    /** One page of runs; `totalCount` runs the count only if asked, with the filter compiled once. */
+    search(search: RunSearch): Page<RunView> & { totalCount: () => number } {
       const scope = 'runs';
       const { offset, limit } = decodePage(scope, search);
       const w = where(search);
       const order = orderByToSql(parseOrderBy([...(search.orderBy ?? [])]));
       const sql = `SELECT r.* FROM rm_runs r ${w.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`;
       const rows = prepared(sql).all(...w.params, ...order.params, limit + 1, offset) as Row[];
-      return toPage(scope, rows.map(toView), offset, limit);
-    },
-    count(search: RunSearch): number {
-      const w = where(search);
-      return (prepared(`SELECT count(*) AS n FROM rm_runs r ${w.sql}`).get(...w.params) as { n: number }).n;
+      return {
+        ...toPage(scope, rows.map(toView), offset, limit),
+        totalCount: () => (prepared(`SELECT count(*) AS n FROM rm_runs r ${w.sql}`).get(...w.params) as { n: number }).n,
+      };
     },
   };
 }
