@@ -107,6 +107,22 @@ describe('promotion gates against a real server', () => {
     expect(history.history.nodes).toContainEqual({ type: 'ModelPromotionRefused', actor: 'user:max' });
   });
 
+  it('answers a retried refused promotion (same idempotency key) with the refusal, recording it once', async () => {
+    await ok('mutation { registerModel(input: { name: "retry-model" }) { name } }');
+    const v1 = await versionWith('retry-model', { auc: 0.95 });
+    const v2 = await versionWith('retry-model', { auc: 0.5 });
+    expect((await setAlias('retry-model', 'champion', v1)).body.errors).toBeUndefined();
+    await setGates('retry-model', 'champion', ['metrics.auc >= 0.9']);
+    const retry = { ...as('max'), 'idempotency-key': 'promote-v2-once' };
+    const first = await setAlias('retry-model', 'champion', v2, retry);
+    const again = await setAlias('retry-model', 'champion', v2, retry);
+    expect(code(first)).toBe('FAILED_PRECONDITION');
+    expect(code(again)).toBe('FAILED_PRECONDITION');
+    expect(await holder('retry-model', 'champion')).toBe(v1);
+    const log = await ok('query { promotionRefusals(model: "retry-model") { version actor } }');
+    expect(log.promotionRefusals).toEqual([{ version: v2, actor: 'user:max' }]);
+  });
+
   it('compares with the current champion, records the gate version passed, and keeps every gate version', async () => {
     const v1 = await versionWith('fraud', { auc: 0.9 });
     expect((await setGates('fraud', 'champion', ['metrics.auc >= champion.metrics.auc - 0.005'])).body.errors).toBeUndefined();
