@@ -13,6 +13,7 @@ import { registerBlobs } from './blobs-route.js';
 import { registerGraphQL } from './graphql-route.js';
 import { registerIngest } from './ingest-route.js';
 import { registerMetrics } from './metrics-route.js';
+import { isMlflowPath, registerMlflowApi, sendEndpointNotFound } from '../mlflow/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,7 +39,9 @@ export async function createHttpApp(platform: Platform, config: ServerConfig, lo
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` } }),
+    isMlflowPath(request.url)
+      ? sendEndpointNotFound(reply, request.method, request.url)
+      : reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` } }),
   );
 
   const authenticate = createAuthenticator({ read: platform.read, loopbackRole: config.loopbackRole });
@@ -61,6 +64,7 @@ export async function createHttpApp(platform: Platform, config: ServerConfig, lo
   registerBlobs(app, platform);
   registerAuditExport(app, platform);
   registerAdmin(app, platform, config.dataDir);
+  await registerMlflowApi(app, platform);
   await registerGraphQL(app, platform);
   return app;
 }
