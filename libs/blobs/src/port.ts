@@ -40,6 +40,12 @@ export interface GetOptions {
  */
 export interface BlobStore {
   put(content: Readable, opts?: PutOptions): Promise<PutResult>;
+  /**
+   * Stores many small blobs held in memory (dataset files of a few kilobytes) at the cost of
+   * about one durable write, each verified against its SHA-256 first: a mismatch stores
+   * nothing. Answers in the items' order.
+   */
+  putMany(items: readonly { sha256: string; bytes: Buffer }[]): Promise<PutResult[]>;
   /** Throws NotFound when there is no such blob. */
   get(sha256: string, opts?: GetOptions): Promise<Readable>;
   has(sha256: string): Promise<boolean>;

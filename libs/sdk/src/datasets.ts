@@ -78,8 +78,8 @@ export interface ManifestFile {
 export const MISSING_BATCH = 5_000;
 /** Files up to this size travel in batches (`POST /api/v1/blobs/batch`); larger ones one by one. */
 export const BATCH_ITEM_MAX = 1024 * 1024;
-const BATCH_MAX_ITEMS = 200;
-const BATCH_MAX_BYTES = 4 * 1024 * 1024;
+const BATCH_MAX_ITEMS = 2000;
+const BATCH_MAX_BYTES = 16 * 1024 * 1024;
 // A few batches in flight keep the server busy; many would only queue on its disk.
 const BATCH_PARALLEL = 4;
 const FRAME_HEADER = 40;

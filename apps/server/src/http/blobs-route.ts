@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { validSha256, type BlobStore, type PutResult } from '@chronicle/blobs';
 import { requireRole, ValidationFailed } from '@chronicle/domain';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -15,8 +14,8 @@ export const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 export const MAX_BATCH_ITEMS = 10_000;
 /** Each batch item starts with its SHA-256 (32 raw bytes) and its size (unsigned 64-bit big-endian). */
 const FRAME_HEADER = 40;
-// Storing a blob waits mostly on fsync: many in flight let the file system group them.
-const BATCH_PUT_CONCURRENCY = 32;
+/** Batch items are stored in packs of about this size (see the blob store's packs). */
+const PACK_GROUP_BYTES = 16 * 1024 * 1024;
 
 /** A request larger than the batch cap: 413, unlike a malformed one. */
 class PayloadTooLarge extends Error {
@@ -74,34 +73,38 @@ async function* readBatch(body: AsyncIterable<Buffer | string>): AsyncGenerator<
     });
 }
 
-/** Stores every item of a batch body, each verified against its hash before it is written. */
+/**
+ * Stores every item of a batch body, verified against its hash. Items are gathered into
+ * groups written as one pack each: one durable write per group, not per file.
+ */
 async function storeBatch(blobs: BlobStore, body: AsyncIterable<Buffer | string>): Promise<PutResult[]> {
   const results: PutResult[] = [];
-  const inFlight = new Set<Promise<void>>();
-  let failure: unknown = null;
+  let group: BatchItem[] = [];
+  let groupBytes = 0;
+  const storeGroup = async () => {
+    const stored = await blobs.putMany(group);
+    for (const [i, item] of group.entries()) results[item.index] = stored[i]!;
+    group = [];
+    groupBytes = 0;
+  };
   try {
     for await (const item of readBatch(body)) {
-      if (failure) break;
-      const actual = createHash('sha256').update(item.bytes).digest('hex');
-      if (actual !== item.sha256)
-        throw new ValidationFailed(`batch item ${item.index} hashes to ${actual}, not the ${item.sha256} it was sent with`, {
-          item: item.index,
-          expected: item.sha256,
-          actual,
-        });
-      const p = blobs
-        .put(Readable.from([item.bytes]), { expectedSha256: item.sha256 })
-        .then((r) => void (results[item.index] = r))
-        .catch((e: unknown) => void (failure ??= e))
-        .finally(() => inFlight.delete(p));
-      inFlight.add(p);
-      // Bounded: a fast client never makes the server hold more than this many items at once.
-      if (inFlight.size >= BATCH_PUT_CONCURRENCY) await Promise.race(inFlight);
+      group.push(item);
+      groupBytes += item.bytes.length;
+      if (groupBytes >= PACK_GROUP_BYTES) await storeGroup();
     }
-  } finally {
-    await Promise.all(inFlight);
+    if (group.length > 0) await storeGroup();
+  } catch (e) {
+    // The pack names the item by its place in the group; the client knows it by its place in the batch.
+    if (e instanceof ValidationFailed && typeof e.details['item'] === 'number' && 'expected' in e.details) {
+      const item = group[e.details['item']]!;
+      throw new ValidationFailed(`batch item ${item.index} hashes to ${String(e.details['actual'])}, not the ${item.sha256} it was sent with`, {
+        ...e.details,
+        item: item.index,
+      });
+    }
+    throw e;
   }
-  if (failure) throw failure;
   return results;
 }
 

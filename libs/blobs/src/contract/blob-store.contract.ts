@@ -134,4 +134,40 @@ export const blobStoreContract = (name: string, open: () => Promise<BlobStoreUnd
       expect(await store.verify(put.sha256)).toBe(false);
       await expect(readAll(await store.get(put.sha256, { verify: true }))).rejects.toBeInstanceOf(BlobCorrupted);
     });
+
+    it('stores many small blobs at once, each readable alone, and each content once', async () => {
+      const { store } = await open();
+      const files = Array.from({ length: 200 }, (_, i) => Buffer.from(`file ${i} `.repeat(1 + (i % 50))));
+      const items = files.map((bytes) => ({ sha256: sha256Of(bytes), bytes }));
+      const first = await store.putMany([...items, items[0]!]);
+      expect(first.map((r) => r.created)).toEqual([...items.map(() => true), false]);
+      for (const [i, bytes] of files.entries()) {
+        expect(await store.stat(items[i]!.sha256)).toEqual({ sha256: items[i]!.sha256, size: bytes.length });
+        expect((await readAll(await store.get(items[i]!.sha256, { verify: true }))).equals(bytes)).toBe(true);
+      }
+      expect((await readAll(await store.get(items[7]!.sha256, { range: { start: 2, end: 5 } }))).toString()).toBe(files[7]!.subarray(2, 6).toString());
+      // Stored already, whichever way it came in.
+      const again = await store.putMany([items[3]!, { sha256: sha256Of('new'), bytes: Buffer.from('new') }]);
+      expect(again.map((r) => r.created)).toEqual([false, true]);
+      expect((await store.put(Readable.from([files[5]!]))).created).toBe(false);
+    });
+
+    it('stores nothing of a batch in which one item is not the content it claims', async () => {
+      const { store } = await open();
+      const good = Buffer.from('good item');
+      const lying = { sha256: sha256Of('what it claims'), bytes: Buffer.from('what it is') };
+      await expect(store.putMany([{ sha256: sha256Of(good), bytes: good }, lying])).rejects.toBeInstanceOf(ValidationFailed);
+      expect(await store.has(sha256Of(good))).toBe(false);
+      expect(await store.has(lying.sha256)).toBe(false);
+    });
+
+    it('detects a corrupt blob stored in a batch', async () => {
+      const { store, corrupt } = await open();
+      const bytes = Buffer.from('batched weights');
+      const [put] = await store.putMany([{ sha256: sha256Of(bytes), bytes }, { sha256: sha256Of('neighbour'), bytes: Buffer.from('neighbour') }]);
+      await corrupt(put!.sha256);
+      expect(await store.verify(put!.sha256)).toBe(false);
+      await expect(readAll(await store.get(put!.sha256, { verify: true }))).rejects.toBeInstanceOf(BlobCorrupted);
+      expect(await store.verify(sha256Of('neighbour'))).toBe(true);
+    });
   });

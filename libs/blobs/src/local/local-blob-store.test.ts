@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { readdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -14,7 +16,22 @@ blobStoreContract('local directory', async () => {
   const root = freshRoot();
   return {
     store: createLocalBlobStore({ root }),
-    corrupt: (sha256) => writeFile(blobPath(root, sha256), 'tampered bytes of the same blob'),
+    // A blob lives in its own file or in a pack: tamper with whichever holds it.
+    corrupt: async (sha256) => {
+      const own = blobPath(root, sha256);
+      if (existsSync(own)) return writeFile(own, 'tampered bytes of the same blob');
+      for (const name of await readdir(join(root, 'packs'))) {
+        if (!name.endsWith('.idx')) continue;
+        const index = await readFile(join(root, 'packs', name));
+        for (let at = 0; at < index.length; at += 48) {
+          if (index.toString('hex', at, at + 32) !== sha256) continue;
+          const fh = await open(join(root, 'packs', name.replace(/\.idx$/, '.pack')), 'r+');
+          await fh.write(Buffer.from('X'), 0, 1, Number(index.readBigUInt64BE(at + 32)));
+          return fh.close();
+        }
+      }
+      throw new Error(`blob ${sha256} is not stored`);
+    },
   };
 });
 
@@ -26,5 +43,35 @@ describe('local blob store layout', () => {
     expect(await readdir(join(root, sha256.slice(0, 2), sha256.slice(2, 4)))).toEqual([sha256]);
     await store.put(Readable.from([Buffer.from('layout')]));
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+});
+
+describe('local blob store packs', () => {
+  it('lets another store on the same directory read blobs packed after it opened', async () => {
+    const root = freshRoot();
+    const reader = createLocalBlobStore({ root });
+    const writer = createLocalBlobStore({ root });
+    const bytes = Buffer.from('written by the server, read by another process');
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    await writer.putMany([{ sha256, bytes }]);
+    // The reader rescans the packs directory at most once a second.
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await reader.stat(sha256)).toEqual({ sha256, size: bytes.length });
+  });
+
+  it('lists a pack only once its bytes are written: an unlisted pack is ignored', async () => {
+    const root = freshRoot();
+    const store = createLocalBlobStore({ root });
+    const bytes = Buffer.from('half-written');
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    await store.putMany([{ sha256, bytes }]);
+    const packs = await readdir(join(root, 'packs'));
+    expect(packs.filter((n) => n.endsWith('.idx'))).toHaveLength(1);
+    expect(packs.filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    // A crash before the index was renamed leaves a pack without one: a fresh store lists nothing.
+    const root2 = freshRoot();
+    await mkdir(join(root2, 'packs'));
+    await writeFile(join(root2, 'packs', 'orphan.pack'), bytes);
+    expect(await createLocalBlobStore({ root: root2 }).has(sha256)).toBe(false);
   });
 });

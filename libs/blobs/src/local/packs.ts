@@ -1,0 +1,171 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ValidationFailed } from '@chronicle/domain';
+
+/**
+ * Small blobs stored many to a file, as git and restic do: a dataset of 100,000 files of a
+ * few kilobytes would otherwise cost 100,000 files, each created, fsynced and linked. A pack
+ * is the blobs' bytes back to back (`<id>.pack`); its index (`<id>.idx`) lists, for each blob,
+ * its SHA-256 (32 bytes), offset and size (64-bit big-endian each). The index is written,
+ * fsynced and renamed into place only once the pack is durable, so a blob is listed only
+ * when its bytes are on disk; a crash in between leaves an unlisted pack, never a listed hole.
+ */
+export interface PackEntry {
+  pack: string;
+  offset: number;
+  size: number;
+}
+
+export interface PackItem {
+  sha256: string;
+  bytes: Buffer;
+}
+
+const ENTRY_BYTES = 48;
+/** Packs written by another process are noticed at most this late. */
+const RESCAN_AFTER_MS = 1000;
+/** Verified items are written to the pack in runs of this many bytes. */
+const WRITE_BATCH_BYTES = 4 << 20;
+
+async function writeAll(fh: FileHandle, data: Buffer): Promise<void> {
+  for (let offset = 0; offset < data.length; ) offset += (await fh.write(data, offset, data.length - offset)).bytesWritten;
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export class PackStore {
+  private readonly entries = new Map<string, PackEntry>();
+  private readonly loaded = new Set<string>();
+  private scannedAt = 0;
+
+  constructor(private readonly dir: string) {
+    this.scan();
+  }
+
+  pathOf(pack: string): string {
+    return join(this.dir, `${pack}.pack`);
+  }
+
+  /** The blob's place in a pack, if a pack holds it. Looks for packs written by another process on a miss. */
+  lookup(sha256: string): PackEntry | undefined {
+    const hit = this.entries.get(sha256);
+    if (hit) return hit;
+    // Existence checks of thousands of absent blobs must not each list the directory.
+    if (Date.now() - this.scannedAt < RESCAN_AFTER_MS) return undefined;
+    return this.scan() > 0 ? this.entries.get(sha256) : undefined;
+  }
+
+  /**
+   * Writes one pack of the items not stored yet (`isStored` says which are) and returns, per
+   * item, whether this call stored it. Every item is hashed here: bytes that do not match
+   * their declared SHA-256 fail the whole call before anything is listed.
+   */
+  async write(items: readonly PackItem[], isStored: (sha256: string) => boolean): Promise<boolean[]> {
+    const created = items.map(() => false);
+    const fresh = new Map<string, number>();
+    for (const [i, item] of items.entries()) {
+      const actual = createHash('sha256').update(item.bytes).digest('hex');
+      if (actual !== item.sha256)
+        throw new ValidationFailed(`item ${i} hashes to ${actual}, not the ${item.sha256} it was sent with`, {
+          item: i,
+          expected: item.sha256,
+          actual,
+        });
+      if (!fresh.has(item.sha256) && !isStored(item.sha256)) fresh.set(item.sha256, i);
+    }
+    if (fresh.size === 0) return created;
+
+    await mkdir(this.dir, { recursive: true });
+    const id = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+    const index = Buffer.alloc(fresh.size * ENTRY_BYTES);
+    const placed: Array<[string, PackEntry]> = [];
+    const fh = await open(this.pathOf(id), 'wx', 0o644);
+    try {
+      let offset = 0;
+      let run: Buffer[] = [];
+      let runBytes = 0;
+      for (const i of fresh.values()) {
+        const { sha256, bytes } = items[i]!;
+        index.write(sha256, placed.length * ENTRY_BYTES, 32, 'hex');
+        index.writeBigUInt64BE(BigInt(offset), placed.length * ENTRY_BYTES + 32);
+        index.writeBigUInt64BE(BigInt(bytes.length), placed.length * ENTRY_BYTES + 40);
+        placed.push([sha256, { pack: id, offset, size: bytes.length }]);
+        offset += bytes.length;
+        run.push(bytes);
+        runBytes += bytes.length;
+        if (runBytes >= WRITE_BATCH_BYTES) {
+          await writeAll(fh, Buffer.concat(run, runBytes));
+          run = [];
+          runBytes = 0;
+        }
+      }
+      if (runBytes > 0) await writeAll(fh, Buffer.concat(run, runBytes));
+      await fh.sync();
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      await unlink(this.pathOf(id)).catch(() => undefined);
+      throw e;
+    }
+    await fh.close();
+
+    const tmpIndex = join(this.dir, `${id}.idx.tmp`);
+    const ih = await open(tmpIndex, 'wx', 0o644);
+    try {
+      await writeAll(ih, index);
+      await ih.sync();
+    } finally {
+      await ih.close();
+    }
+    await rename(tmpIndex, join(this.dir, `${id}.idx`));
+    await syncDirectory(this.dir);
+
+    this.loaded.add(id);
+    for (const [sha256, entry] of placed) {
+      // Two concurrent packs may both hold a blob: the first listed wins, both are whole.
+      if (!this.entries.has(sha256)) {
+        this.entries.set(sha256, entry);
+        created[fresh.get(sha256)!] = true;
+      }
+    }
+    return created;
+  }
+
+  /** Loads the indexes not seen yet; returns how many entries it added. */
+  private scan(): number {
+    this.scannedAt = Date.now();
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return 0;
+    }
+    let added = 0;
+    for (const name of names) {
+      if (!name.endsWith('.idx')) continue;
+      const id = name.slice(0, -4);
+      if (this.loaded.has(id)) continue;
+      const index = readFileSync(join(this.dir, name));
+      for (let at = 0; at + ENTRY_BYTES <= index.length; at += ENTRY_BYTES) {
+        const sha256 = index.toString('hex', at, at + 32);
+        if (this.entries.has(sha256)) continue;
+        this.entries.set(sha256, {
+          pack: id,
+          offset: Number(index.readBigUInt64BE(at + 32)),
+          size: Number(index.readBigUInt64BE(at + 40)),
+        });
+        added++;
+      }
+      this.loaded.add(id);
+    }
+    return added;
+  }
+}
