@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliMain, gql, startChronicle, type ChronicleProcess } from '../support/chronicle-process.js';
 
@@ -67,7 +70,7 @@ beforeAll(async () => {
     await ok(`mutation { createUser(username: "${user}", role: ${role}) { username } }`);
     tokens[user] = (await ok(`mutation { createToken(name: "t", username: "${user}") { secret } }`)).createToken.secret as string;
   }
-  for (const name of ['churn', 'fraud', 'ranker', 'cli-model']) await ok(`mutation { registerModel(input: { name: "${name}" }) { name } }`);
+  for (const name of ['churn', 'fraud', 'ranker', 'cli-model', 'lineage-model']) await ok(`mutation { registerModel(input: { name: "${name}" }) { name } }`);
 }, 60_000);
 afterAll(() => server?.dispose());
 
@@ -220,4 +223,60 @@ describe('promotion gates against a real server', () => {
     expect(stale.code).toBe(1);
     expect(stale.stderr).toContain('CONFLICT');
   });
+
 });
+
+describe('a lineage gate against a real server, with data committed by the CLI', () => {
+  it('admits only versions whose run declared the required dataset version and role', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chronicle-lineage-gate-'));
+    try {
+      writeFileSync(join(dir, 'customers.csv'), 'id,churned\n1,0\n2,1\n');
+      expect((await cli(['data', 'commit', 'customers', dir, '-m', 'first export'], server.adminToken)).code).toBe(0);
+      writeFileSync(join(dir, 'customers.csv'), 'id,churned\n1,0\n2,1\n3,0\n');
+      expect((await cli(['data', 'commit', 'customers', dir, '-m', 'second export'], server.adminToken)).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const gates = await q(
+      'mutation { setPromotionGates(model: "lineage-model", target: "Production", requiredInputs: [{ dataset: "customers", version: 2, role: "train" }]) { version requiredInputs { dataset version role } } }',
+    );
+    expect(gates.body.data.setPromotionGates).toEqual({ version: 1, requiredInputs: [{ dataset: 'customers', version: 2, role: 'train' }] });
+
+    /** A version of lineage-model whose run declared `inputs` (none when empty). */
+    const versionTrainedOn = async (inputs: { version: string; role: string }[]) => {
+      const runId = (await ok('mutation { startRun(input: { experimentId: "0", name: "trainer" }) { id } }')).startRun.id as string;
+      if (inputs.length > 0)
+        await ok('mutation($r: String!, $i: [RunInputDeclaration!]!) { declareRunInputs(runId: $r, inputs: $i) { versionId } }', {
+          r: runId,
+          i: inputs.map((i) => ({ dataset: 'customers', ...i })),
+        });
+      const put = await fetch(`${server.url}/api/v1/runs/${runId}/artifacts/model.bin`, { method: 'PUT', headers: admin, body: `weights of ${runId}` });
+      expect(put.status).toBe(201);
+      return (await ok('mutation($r: ID!) { createModelVersion(input: { model: "lineage-model", runId: $r, artifactPath: "model.bin" }) { version } }', { r: runId }))
+        .createModelVersion.version as number;
+    };
+    const promote = (version: number) =>
+      q('mutation($v: Int!) { transitionStage(model: "lineage-model", version: $v, stage: PRODUCTION) { version stage } }', { v: version });
+    const failureOf = (r: Awaited<ReturnType<typeof gql>>) =>
+      (r.body.errors?.[0]?.extensions?.['failures'] as { kind: string; rule: string; message: string }[] | undefined)?.map((f) => `${f.kind}: ${f.message}`);
+
+    const untracked = await versionTrainedOn([]);
+    const oldData = await versionTrainedOn([{ version: '1', role: 'train' }]);
+    const wrongRole = await versionTrainedOn([{ version: '2', role: 'test' }]);
+    const good = await versionTrainedOn([{ version: '1', role: 'test' }, { version: '2', role: 'train' }]);
+
+    const refusedUntracked = await promote(untracked);
+    expect(code(refusedUntracked)).toBe('FAILED_PRECONDITION');
+    expect(failureOf(refusedUntracked)).toEqual(['lineage: the run declared no input of dataset customers']);
+    expect(failureOf(await promote(oldData))).toEqual(['lineage: the run declared customers only as v1 as train']);
+    expect(failureOf(await promote(wrongRole))).toEqual(['lineage: the run declared customers only as v2 as test']);
+    const promoted = await promote(good);
+    expect(promoted.body.errors).toBeUndefined();
+    expect(promoted.body.data.transitionStage).toEqual({ version: good, stage: 'PRODUCTION' });
+
+    const refusals = await ok('query { promotionRefusals(model: "lineage-model") { version target checks { rule passed } } }');
+    expect(refusals.promotionRefusals.map((r: { version: number }) => r.version)).toEqual([wrongRole, oldData, untracked]); // newest first
+    expect(refusals.promotionRefusals[0].checks).toEqual([{ rule: expect.stringContaining('customers'), passed: false }]);
+  });
+});
+
