@@ -6,6 +6,7 @@ import { createCommands, type Commands } from '@chronicle/commands';
 import { createManifestInspector } from '@chronicle/datasets';
 import { createSqliteEventStore, openSqliteDatabase, type EventStore, type SqliteDatabase } from '@chronicle/event-store';
 import { allProjections, createReadModels, ProjectionRunner, type ReadModels } from '@chronicle/projections';
+import { Unavailable } from '@chronicle/domain';
 import type { Logger } from 'pino';
 
 export interface Platform {
@@ -22,6 +23,24 @@ export interface Platform {
 }
 
 export const DATABASE_FILE = 'chronicle.db';
+
+/**
+ * Waits until the read models show the change at `position`. If projecting has stopped (a
+ * projection failed), the change is durable in the log but no read model will show it: the
+ * caller gets a 503 that says so, not an internal error.
+ */
+async function readModelsAt(runner: ProjectionRunner, position: number): Promise<void> {
+  try {
+    await runner.waitFor(position);
+  } catch (e) {
+    throw new Unavailable(
+      `the change was recorded at position ${position}, but the read models stopped at position ${runner.position} because a projection failed (${
+        e instanceof Error ? e.message : String(e)
+      }); the server log has the details, and a restart or \`chronicle replay\` rebuilds them`,
+      { position, projected: runner.position },
+    );
+  }
+}
 
 /**
  * The embedded platform: one SQLite file holds the event log and the read models, and the
@@ -50,7 +69,7 @@ export async function openPlatform(opts: { dataDir: string; logger: Logger; cloc
   const commands = createCommands({
     store,
     ...(opts.clock ? { clock: opts.clock } : {}),
-    afterAppend: (position) => runner.waitFor(position),
+    afterAppend: (position) => readModelsAt(runner, position),
     // `blobs` is opened below; the inspector only runs once a commit arrives.
     inspectManifest: (sha256) => createManifestInspector(blobs)(sha256),
     deployedIn: (model, version) => read.deployments.deployedIn(model, version),

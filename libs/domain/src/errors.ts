@@ -8,7 +8,8 @@ export type ErrorKind =
   | 'conflict'
   | 'illegal_transition'
   | 'forbidden'
-  | 'unauthenticated';
+  | 'unauthenticated'
+  | 'unavailable';
 
 export abstract class ChronicleError extends Error {
   abstract readonly kind: ErrorKind;
@@ -38,6 +39,11 @@ export class Forbidden extends ChronicleError {
 }
 export class Unauthenticated extends ChronicleError {
   readonly kind = 'unauthenticated' as const;
+}
+
+/** The server cannot serve this now (e.g. its read models stopped); retrying later may succeed. */
+export class Unavailable extends ChronicleError {
+  readonly kind = 'unavailable' as const;
 }
 
 export function isChronicleError(e: unknown): e is ChronicleError {

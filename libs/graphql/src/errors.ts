@@ -9,6 +9,7 @@ export const errorCodes = {
   illegal_transition: ['FAILED_PRECONDITION', 422],
   forbidden: ['FORBIDDEN', 403],
   unauthenticated: ['UNAUTHENTICATED', 401],
+  unavailable: ['SERVICE_UNAVAILABLE', 503],
 } as const satisfies Record<ErrorKind, readonly [string, number]>;
 
 export function httpStatusOf(e: ChronicleError): number {

@@ -52,11 +52,13 @@ export async function createHttpApp(platform: Platform, config: ServerConfig, lo
     request.principal = authenticate(request.headers.authorization, request.socket.remoteAddress);
   });
 
-  app.get('/healthz', async () => ({
-    status: 'ok',
-    head: await platform.store.headPosition(),
-    projected: platform.runner.position,
-  }));
+  // 503 once projecting has stopped: writes are still recorded, but nothing reads them back.
+  app.get('/healthz', async (_request, reply) => {
+    const failure = platform.runner.error;
+    const body = { head: await platform.store.headPosition(), projected: platform.runner.position };
+    if (!failure) return { status: 'ok', ...body };
+    return reply.code(503).send({ status: 'failing', ...body, error: `a projection failed: ${failure instanceof Error ? failure.message : String(failure)}` });
+  });
 
   registerMetrics(app, platform);
   registerIngest(app, platform);

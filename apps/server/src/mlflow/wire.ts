@@ -64,6 +64,8 @@ export function fromChronicleError(e: ChronicleError): MlflowError {
       return new MlflowError('PERMISSION_DENIED', e.message);
     case 'unauthenticated':
       return new MlflowError('UNAUTHENTICATED', e.message);
+    case 'unavailable':
+      return new MlflowError('TEMPORARILY_UNAVAILABLE', e.message);
   }
 }
 
