@@ -1,6 +1,7 @@
 // npm run bench: every performance target of the platform, each beside a baseline measured in
 // the same run. Prints a Markdown report; BENCH_QUICK=1 shrinks the sizes for a smoke run.
 import { benchAliasHistory } from './alias-history.bench.js';
+import { benchAsOf } from './asof.bench.js';
 import { benchArtifacts } from './artifacts.bench.js';
 import { benchDatasets } from './datasets.bench.js';
 import { benchIngest } from './ingest.bench.js';
@@ -143,5 +144,25 @@ if (only.includes('replay')) {
   log(`| replay: rebuild every read model into a fresh file, swap in (${fmt(r.replay.rows)} rows) | ${fmt(r.replay.eventsPerS, 0)} | ${fmt(r.replay.ms, 0)} ms | ≥ 100,000 events/s |`);
   log(`| baseline: bare readAll of every event, JSON parsing included | ${fmt(r.bareRead.eventsPerS, 0)} | ${fmt(r.bareRead.ms, 0)} ms | |`);
   log(`| ratio replay / bare read (projection overhead) | ${r.ratio.toFixed(2)} | | |`);
+  log();
+}
+
+if (only.includes('asof')) {
+  const r = await benchAsOf(Number(process.env.BENCH_ASOF_EVENTS ?? (quick ? 100_000 : 1_000_000)), quick ? 100 : 300);
+  log(`### Time travel: \`asOf\` queries at random positions of ${fmt(r.events)} events (${fmt(r.fileMb, 0)} MB file; written in ${fmt(r.writeMs / 1000)} s)`);
+  log();
+  log(`Each query ${r.queries[0]!.asOf.n} times at a random position, and as many times without \`asOf\` (now), over HTTP.`);
+  log();
+  log('| query | asOf p50 | asOf p99 | now p50 | now p99 | ratio p50 asOf / now | target |');
+  log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const q of r.queries)
+    log(`| ${q.name} | ${ms(q.asOf.p50)} | ${ms(q.asOf.p99)} | ${ms(q.now.p50)} | ${ms(q.now.p99)} | ${(q.asOf.p50 / q.now.p50).toFixed(1)} | p99 < 200 ms |`);
+  log();
+  log('| keeping the past (same log, same run) | events/s | time | |');
+  log('| --- | --- | --- | --- |');
+  log(`| replay without time travel | ${fmt(r.replay.without.eventsPerS, 0)} | ${fmt(r.replay.without.ms, 0)} ms | |`);
+  log(`| replay with time travel (versions tables, metric history) | ${fmt(r.replay.withHistory.eventsPerS, 0)} | ${fmt(r.replay.withHistory.ms, 0)} ms | |`);
+  log(`| ratio with / without | ${r.replay.ratio.toFixed(2)} | | |`);
+  log(`| disk taken by the past (versions, metric history, their indexes) | ${fmt(r.historyMb, 0)} MB of ${fmt(r.fileMb, 0)} MB | | |`);
   log();
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,8 +48,40 @@ function tree(root: string, files: Record<string, string>): string {
 }
 
 const blobPath = (h: string) => join(server.dataDir, 'blobs', h.slice(0, 2), h.slice(2, 4), h);
+const packsDir = () => join(server.dataDir, 'blobs', 'packs');
+/** Every pack index entry: small batched blobs live in packs (see docs/architecture.md, Blobs). */
+function packEntries(): { sha256: string; pack: string; offset: number; size: number }[] {
+  if (!existsSync(packsDir())) return [];
+  return readdirSync(packsDir())
+    .filter((n) => n.endsWith('.idx'))
+    .flatMap((n) => {
+      const index = readFileSync(join(packsDir(), n));
+      return Array.from({ length: index.length / 48 }, (_, i) => ({
+        sha256: index.toString('hex', i * 48, i * 48 + 32),
+        pack: join(packsDir(), n.replace(/\.idx$/, '.pack')),
+        offset: Number(index.readBigUInt64BE(i * 48 + 32)),
+        size: Number(index.readBigUInt64BE(i * 48 + 40)),
+      }));
+    });
+}
+/** The stored bytes of a blob, loose or packed; null when the server has not stored it. */
+function storedBytes(h: string): Buffer | null {
+  if (existsSync(blobPath(h))) return readFileSync(blobPath(h));
+  const e = packEntries().find((x) => x.sha256 === h);
+  return e ? readFileSync(e.pack).subarray(e.offset, e.offset + e.size) : null;
+}
+/** Overwrites a stored blob's first byte, as a failing disk would. */
+function corruptBlob(h: string): void {
+  if (existsSync(blobPath(h))) return writeFileSync(blobPath(h), 'rotten on disk!!');
+  const e = packEntries().find((x) => x.sha256 === h);
+  if (!e) throw new Error(`blob ${h} is not stored`);
+  const fd = openSync(e.pack, 'r+');
+  writeSync(fd, Buffer.from('X'), 0, 1, e.offset);
+  closeSync(fd);
+}
 const countBlobs = () =>
-  readdirSync(join(server.dataDir, 'blobs'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile() && /^[0-9a-f]{64}$/.test(d.name)).length;
+  readdirSync(join(server.dataDir, 'blobs'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile() && /^[0-9a-f]{64}$/.test(d.name)).length +
+  new Set(packEntries().map((e) => e.sha256)).size;
 
 describe('data commit, log, checkout', () => {
   it('versions a tree with spaces, unicode, empty files and symlinks as documented, and stores content once', async () => {
@@ -98,7 +130,7 @@ describe('data commit, log, checkout', () => {
   it('reports a corrupt blob on checkout instead of using it', async () => {
     const src = tree(join(work, 'corrupt-src'), { 'good.txt': 'fine', 'bad.txt': 'will rot on disk' });
     await json(['data', 'commit', 'rotting', src]);
-    writeFileSync(blobPath(sha256('will rot on disk')), 'rotten on disk!!');
+    corruptBlob(sha256('will rot on disk'));
     const dest = join(work, 'corrupt-out');
     const r = await cli(['data', 'checkout', 'rotting', dest]);
     expect(r.code).toBe(1);
@@ -189,7 +221,7 @@ describe('concurrency and interruption', () => {
     expect(stored.blobs.map((x) => [x.sha256, x.size])).toEqual([[sha256(a), a.length], [sha256(b), 0], [sha256(a), a.length]]);
     // Items are stored concurrently: the same content twice is created by exactly one of them.
     expect([stored.blobs[0]!.created, stored.blobs[2]!.created].filter(Boolean)).toHaveLength(1);
-    expect(readFileSync(blobPath(sha256(a)), 'utf8')).toBe('batch item a');
+    expect(storedBytes(sha256(a))?.toString()).toBe('batch item a');
     const again = (await (await post(frame([{ sha256: sha256(a), bytes: a }]))).json()) as { blobs: { created: boolean }[] };
     expect(again.blobs[0]!.created).toBe(false);
 
@@ -199,7 +231,7 @@ describe('concurrency and interruption', () => {
     const err = (await wrong.json()) as { error: { code: string; message: string; item: number; expected: string; actual: string } };
     expect(err.error).toMatchObject({ code: 'BAD_USER_INPUT', item: 1, expected: sha256('something else'), actual: sha256('not it') });
     expect(err.error.message).toMatch(/batch item 1 hashes to/);
-    expect(existsSync(blobPath(sha256('not it')))).toBe(false);
+    expect(storedBytes(sha256('not it'))).toBeNull();
 
     const torn = await post(frame([{ sha256: sha256(c), bytes: c }]).subarray(0, 45));
     expect(torn.status).toBe(400);
@@ -227,7 +259,7 @@ describe('concurrency and interruption', () => {
     writeFileSync(join(src, 'weights.bin'), content);
     const first = await json(['data', 'commit', 'large', src]);
     expect(first).toMatchObject({ versionId: 'large@1', uploadedFiles: 1, uploadedBytes: content.length });
-    expect(readFileSync(blobPath(sha256(content))).equals(content)).toBe(true);
+    expect(storedBytes(sha256(content))?.equals(content)).toBe(true);
     const again = await json(['data', 'commit', 'large', src]);
     expect(again).toMatchObject({ changed: false, uploadedFiles: 0 });
     const out = join(work, 'large-out');
@@ -238,7 +270,8 @@ describe('concurrency and interruption', () => {
   it('a CLI commit killed midway leaves no version; a retry completes it', async () => {
     const src = join(work, 'many');
     const files: Record<string, string> = {};
-    for (let i = 0; i < 4000; i++) files[`d${i % 20}/f${i}.txt`] = `file ${i} ${'x'.repeat(i % 500)}`;
+    // Enough files for many upload batches (2,000 files each), so the kill lands between them.
+    for (let i = 0; i < 20_000; i++) files[`d${i % 20}/f${i}.txt`] = `file ${i} ${'x'.repeat(i % 500)}`;
     tree(src, files);
     const blobsBefore = countBlobs();
     const child = spawn(process.execPath, [cliMain, '--url', server.url, '--token', server.adminToken, 'data', 'commit', 'killed', src], {
@@ -249,12 +282,12 @@ describe('concurrency and interruption', () => {
     while (countBlobs() < blobsBefore + 50 && child.exitCode === null) await new Promise((r) => setTimeout(r, 10));
     child.kill('SIGKILL');
     await exited;
-    expect(countBlobs()).toBeLessThan(blobsBefore + 4000);
+    expect(countBlobs()).toBeLessThan(blobsBefore + 20_000);
     const none = await q('{ dataset(name: "killed") { latestVersion } }');
     expect(none.body.data.dataset.latestVersion).toBe(0);
     const retry = await json(['data', 'commit', 'killed', src]);
-    expect(retry).toMatchObject({ versionId: 'killed@1', changed: true, files: 4000 });
-    expect(retry['uploadedFiles']).toBeLessThan(4000);
+    expect(retry).toMatchObject({ versionId: 'killed@1', changed: true, files: 20_000 });
+    expect(retry['uploadedFiles']).toBeLessThan(20_000);
   });
 });
 

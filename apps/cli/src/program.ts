@@ -8,6 +8,7 @@ import { registerArtifacts, registerModels } from './commands/registry.js';
 import { registerPromotion } from './commands/promotion.js';
 import { registerRuns } from './commands/runs.js';
 import { registerReplay } from './commands/replay.js';
+import { registerReproduce } from './commands/reproduce.js';
 import { registerServer } from './commands/server.js';
 import { registerTokens } from './commands/tokens.js';
 import { registerUsers } from './commands/users.js';
@@ -54,6 +55,7 @@ set CHRONICLE_DEBUG=1 to see stack traces.`,
   registerUsers(program, io);
   registerAudit(program, io);
   registerReplay(program, io);
+  registerReproduce(program, io);
   registerDeployments(program, io);
   program
     .command('whoami')

@@ -1,11 +1,26 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadOrCreateSealKey, sealLog, SEAL_KEY_FILE, verifyLog, type IntegrityReport, type SealResult } from '@chronicle/audit';
+import {
+  loadAuditReport,
+  loadOrCreateSealKey,
+  loadReproductionRecipe,
+  resolveAsOf,
+  sealLog,
+  SEAL_KEY_FILE,
+  verifyLog,
+  type AsOf,
+  type IntegrityReport,
+  type ModelVersionAuditReport,
+  type ReproductionRecipe,
+  type ResolvedAsOf,
+  type SealResult,
+} from '@chronicle/audit';
 import { createLocalBlobStore, type BlobStore } from '@chronicle/blobs';
 import { createCommands, type Commands } from '@chronicle/commands';
-import { createManifestInspector } from '@chronicle/datasets';
+import { createManifestInspector, encodeManifest } from '@chronicle/datasets';
+import { Readable } from 'node:stream';
 import { createSqliteEventStore, openSqliteDatabase, type EventStore, type SqliteDatabase } from '@chronicle/event-store';
-import { allProjections, createReadModels, ProjectionRunner, type ReadModels } from '@chronicle/projections';
+import { allProjections, createReadModels, openTimeTravel, ProjectionRunner, type ReadModels } from '@chronicle/projections';
 import { Unavailable } from '@chronicle/domain';
 import type { Logger } from 'pino';
 
@@ -18,7 +33,14 @@ export interface Platform {
   /** Artifact contents, by SHA-256, in `<dataDir>/blobs`. */
   blobs: BlobStore;
   /** Verification trusts only seals signed with this data directory's seal key. */
-  audit: { verify(): Promise<IntegrityReport>; seal(): Promise<SealResult | null> };
+  audit: {
+    verify(): Promise<IntegrityReport>;
+    seal(): Promise<SealResult | null>;
+    recipe(runId: string, asOf: AsOf | null): Promise<ReproductionRecipe>;
+    report(model: string, version: number, opts: { asOf: AsOf | null; verify: boolean }): Promise<ModelVersionAuditReport>;
+  };
+  /** The read models at a past point of the log (GraphQL's `asOf`). */
+  timeTravel: { at(asOf: AsOf): Promise<ReadModels>; resolve(asOf: AsOf): Promise<ResolvedAsOf> };
   close(): Promise<void>;
 }
 
@@ -66,6 +88,8 @@ export async function openPlatform(opts: { dataDir: string; logger: Logger; cloc
     );
   runner.start();
   const read = createReadModels(db);
+  // A second connection whose views show the read models at any past position.
+  const travel = openTimeTravel({ path: join(opts.dataDir, DATABASE_FILE) });
   const commands = createCommands({
     store,
     ...(opts.clock ? { clock: opts.clock } : {}),
@@ -73,6 +97,11 @@ export async function openPlatform(opts: { dataDir: string; logger: Logger; cloc
     // `blobs` is opened below; the inspector only runs once a commit arrives.
     inspectManifest: (sha256) => createManifestInspector(blobs)(sha256),
     deployedIn: (model, version) => read.deployments.deployedIn(model, version),
+    // A model saved as a directory (MLflow's layout) is registered by its manifest, stored as a blob.
+    storeManifest: async (files) => {
+      const blob = await blobs.put(Readable.from([encodeManifest(files)]));
+      return { sha256: blob.sha256, size: blob.size };
+    },
     promotionFacts: {
       runMetrics: (runId) => Object.fromEntries(read.runs.latestMetrics(runId).map((m) => [m.key, m.value])),
       runInputs: (runId) => read.lineage.runInputs(runId),
@@ -90,9 +119,34 @@ export async function openPlatform(opts: { dataDir: string; logger: Logger; cloc
     audit: {
       verify: () => verifyLog(store, { trustedSealKeys: [sealKey.publicKeyPem] }),
       seal: () => sealLog(store, sealKey, opts.clock ? { clock: opts.clock } : {}),
+      recipe: (runId, asOf) => loadReproductionRecipe(store, runId, asOf),
+      report: (model, version, o) =>
+        loadAuditReport(store, model, version, {
+          asOf: o.asOf,
+          environments: read.deployments.environments().map((e) => e.name),
+          verify: o.verify ? () => verifyLog(store, { trustedSealKeys: [sealKey.publicKeyPem] }) : null,
+          now: (opts.clock ?? Date.now)(),
+        }),
+    },
+    timeTravel: {
+      resolve: (asOf) => resolveAsOf(store, asOf),
+      async at(asOf) {
+        const { position } = await resolveAsOf(store, asOf);
+        // The log may be a step ahead of the read models; the past asked about must be in them.
+        try {
+          await runner.waitFor(position);
+        } catch (e) {
+          throw new Unavailable(
+            `the read models stopped at position ${runner.position}, before the asked position ${position}, because a projection failed (${e instanceof Error ? e.message : String(e)})`,
+            { position, projected: runner.position },
+          );
+        }
+        return travel.at(position);
+      },
     },
     async close() {
       await runner.stop();
+      travel.close();
       await store.close();
       if (db.open) db.close();
     },

@@ -9,3 +9,7 @@ export {
   type SealResult,
 } from './seal.js';
 export { loadOrCreateSealKey, readSealKey, SEAL_KEY_FILE, type SealKey } from './seal-key.js';
+export { parseAsOf, resolveAsOf, readStreamUntil, type AsOf, type ResolvedAsOf } from './as-of/resolve-position.js';
+export { foldRunFacts, type RunFacts, type LatestPoint } from './facts/run-facts.js';
+export * from './reproduce/index.js';
+export * from './report/index.js';

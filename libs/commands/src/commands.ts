@@ -16,15 +16,17 @@ import {
   type KeyValue,
   type Role,
   type RunSource,
+  type RunDatasetInput,
   type TerminalStatus,
 } from '@chronicle/domain';
 import { handleCommand, loadState, StateCache, type AppendResult, type EventStore } from '@chronicle/event-store';
-import { metaFor, type CommandContext } from './context.js';
-import { createRegistryCommands, type PromotionGate } from './registry.js';
+import { contentKeyedMeta, metaFor, type CommandContext } from './context.js';
+import { createRegistryCommands, type PromotionGate, type RegistryDeps } from './registry.js';
 import { createPromotionCommands, type PromotionFactSources } from './promotion.js';
 import { createDeploymentCommands } from './deployments.js';
 import { createWebhookCommands } from './webhooks.js';
 import { createDatasetCommands, type ManifestInspector } from './datasets.js';
+import { createLoggedModelCommands } from './logged-models.js';
 
 export interface CommandsOptions {
   store: EventStore;
@@ -44,6 +46,8 @@ export interface CommandsOptions {
   deployedIn?: (model: string, version: number) => readonly string[];
   /** Reads a dataset manifest from the blob store before a commit records it. */
   inspectManifest?: ManifestInspector;
+  /** Stores the manifest of a directory of run artifacts registered as one model version. */
+  storeManifest?: RegistryDeps['storeManifest'];
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -63,6 +67,8 @@ export interface StartRunInput {
   source?: RunSource;
   environment?: Record<string, unknown>;
   startTime?: number;
+  /** The run this one reproduces (`chronicle reproduce --execute`). */
+  reproductionOf?: string | null;
 }
 
 export type { MetricPointInput as MetricInput } from '@chronicle/domain';
@@ -149,7 +155,8 @@ export function createCommands(opts: CommandsOptions) {
       // The name claim and the experiment commit together or not at all.
       const res = await store.append(
         [
-          { stream: experimentNameStream(name), expectedRevision: 'no_stream', events: claimed },
+          // A name released by a rename has a stream already: claim it at the revision it was read.
+          { stream: experimentNameStream(name), expectedRevision: claim.revision === -1 ? 'no_stream' : claim.revision, events: claimed },
           { stream: experimentStream(experimentId), expectedRevision: 'no_stream', events },
         ],
         meta,
@@ -162,6 +169,31 @@ export function createCommands(opts: CommandsOptions) {
       onExperiment(ctx, 'RestoreExperiment', experimentId, { experimentId }, { type: 'RestoreExperiment', data: { experimentId, at: clock() } }),
     setTags: (ctx: CommandContext, experimentId: string, tags: KeyValue[]) =>
       onExperiment(ctx, 'SetExperimentTags', experimentId, { experimentId, tags }, { type: 'SetExperimentTags', data: { experimentId, tags } }),
+    /** Claims the new name and frees the old one in one append, so a name is never held twice nor lost. */
+    async rename(ctx: CommandContext, experimentId: string, newName: string) {
+      writer(ctx, 'renaming an experiment');
+      const meta = metaFor(ctx, 'RenameExperiment', { experimentId, name: newName }, { experimentId });
+      const replay = await store.findReplay(meta);
+      if (replay) return done(replay, { experimentId });
+      const exp = await loadState(store, experimentStream(experimentId), experimentDecider, cache);
+      const events = experimentDecider.decide({ type: 'RenameExperiment', data: { experimentId, name: newName } }, exp.state);
+      if (events.length === 0) return done(await store.append([], meta), { experimentId });
+      const { name, previousName } = (events[0] as Extract<(typeof events)[number], { type: 'ExperimentRenamed' }>).data;
+      const claim = await loadState(store, experimentNameStream(name), experimentNameDecider);
+      const claimed = experimentNameDecider.decide({ type: 'ClaimExperimentName', data: { name, experimentId } }, claim.state);
+      const old = await loadState(store, experimentNameStream(previousName), experimentNameDecider);
+      const released = experimentNameDecider.decide({ type: 'ReleaseExperimentName', data: { name: previousName, experimentId } }, old.state);
+      const at = (revision: number) => (revision === -1 ? ('no_stream' as const) : revision);
+      const res = await store.append(
+        [
+          { stream: experimentNameStream(name), expectedRevision: at(claim.revision), events: claimed },
+          { stream: experimentNameStream(previousName), expectedRevision: at(old.revision), events: released },
+          { stream: experimentStream(experimentId), expectedRevision: at(exp.revision), events },
+        ],
+        meta,
+      );
+      return done(res, { experimentId });
+    },
   };
 
   const runs = {
@@ -174,6 +206,12 @@ export function createCommands(opts: CommandsOptions) {
       if (parentRunId !== null) {
         const p = await loadState(store, runStream(parentRunId), runDecider, cache);
         parent = p.state.status === 'none' ? null : { runId: parentRunId, experimentId: p.state.experimentId };
+      }
+      const reproductionOf = input.reproductionOf ?? null;
+      let reproduced = null;
+      if (reproductionOf !== null) {
+        const r = await loadState(store, runStream(reproductionOf), runDecider, cache);
+        reproduced = r.state.status === 'none' ? null : { runId: reproductionOf };
       }
       const now = clock();
       return onRun(
@@ -193,6 +231,8 @@ export function createCommands(opts: CommandsOptions) {
             startTime: input.startTime ?? now,
             experiment,
             parent,
+            reproductionOf,
+            reproduced,
           },
         },
         { runId },
@@ -211,6 +251,60 @@ export function createCommands(opts: CommandsOptions) {
       ),
     setTags: (ctx: CommandContext, runId: string, tags: KeyValue[]) =>
       onRun(ctx, 'SetRunTags', runId, { runId, tags }, { type: 'SetRunTags', data: { runId, tags } }, { runId }),
+    /**
+     * Params, tags and metrics in one append (MLflow's log-batch). An idempotency key covers
+     * the metric points only, the one part whose repeat would record something twice: when it
+     * matches, the points are already recorded and params and tags still apply (both are
+     * no-ops when unchanged), so a retry that differs only in tags is not refused.
+     * `contentKey` is a key derived from the points themselves, for callers that send none.
+     */
+    async logBatch(
+      ctx: CommandContext,
+      runId: string,
+      batch: { metrics: readonly MetricInput[]; params: KeyValue[]; tags: KeyValue[]; name?: string; contentKey?: string },
+    ) {
+      writer(ctx, 'logging to a run');
+      const { contentKey, ...rest } = batch;
+      const value = { runId, accepted: batch.metrics.length };
+      const command = (points: readonly MetricInput[]) => ({
+        type: 'LogBatch' as const,
+        data: {
+          runId,
+          params: batch.params,
+          tags: batch.tags,
+          points,
+          defaultTimestamp: clock(),
+          ...(batch.name !== undefined ? { name: batch.name } : {}),
+        },
+      });
+      const points = batch.metrics.length > 0;
+      // Without points, a client's key covers the whole batch, as for any other command.
+      const meta =
+        points && contentKey && !ctx.idempotencyKey
+          ? contentKeyedMeta(ctx, contentKey, value)
+          : metaFor(ctx, 'LogBatch', points ? { runId, metrics: batch.metrics } : { runId, ...rest }, value);
+      if (points && meta.idempotencyKey) {
+        const replay = await store.findReplay(meta);
+        if (replay) {
+          if (batch.params.length === 0 && batch.tags.length === 0 && batch.name === undefined) return done(replay, value);
+          const unkeyed = { ...ctx, idempotencyKey: undefined };
+          const res = await onRun(unkeyed, 'LogBatch', runId, { runId, ...rest, metrics: [] }, command([]), value);
+          return { ...res, replayed: true };
+        }
+      }
+      const res = await handleCommand(store, runStream(runId), runDecider, command(batch.metrics), { meta, cache });
+      return done(res, value);
+    },
+    /** Dataset references and logged models the run used (MLflow's log-inputs); ones already logged are skipped. */
+    logDatasets: (ctx: CommandContext, runId: string, datasets: RunDatasetInput[], models: string[] = []) =>
+      onRun(
+        ctx,
+        'LogRunDatasets',
+        runId,
+        { runId, datasets, models },
+        { type: 'LogRunDatasets', data: { runId, datasets, ...(models.length ? { models } : {}) } },
+        { runId },
+      ),
     deleteTag: (ctx: CommandContext, runId: string, key: string) =>
       onRun(ctx, 'DeleteRunTag', runId, { runId, key }, { type: 'DeleteRunTag', data: { runId, key } }, { runId }),
     finish: (ctx: CommandContext, runId: string, status: TerminalStatus, endTime?: number) =>
@@ -314,13 +408,16 @@ export function createCommands(opts: CommandsOptions) {
     done,
     promotionGate: opts.promotionGate ?? promotion.gate,
     ...(opts.deployedIn ? { deployedIn: opts.deployedIn } : {}),
+    ...(opts.storeManifest ? { storeManifest: opts.storeManifest } : {}),
   });
   const deployments = createDeploymentCommands({ store, clock, newId, cache, done });
   const webhooks = createWebhookCommands({ store, clock, newId, cache, done });
 
   const data = createDatasetCommands({ store, clock, cache, done, ...(opts.inspectManifest ? { inspectManifest: opts.inspectManifest } : {}) });
 
-  return { experiments, runs, users, ...registry, ...data, deployments, webhooks, promotion };
+  const loggedModels = createLoggedModelCommands({ store, clock, cache, done });
+
+  return { experiments, runs, users, ...registry, ...data, deployments, webhooks, promotion, loggedModels };
 }
 
 export type Commands = ReturnType<typeof createCommands>;

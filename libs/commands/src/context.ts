@@ -34,3 +34,15 @@ export function metaFor(ctx: CommandContext, command: string, input: unknown, re
   }
   return meta;
 }
+
+/**
+ * Metadata for a request whose idempotency key is derived from its own content (MLflow clients
+ * send no key): the key is then also the request's fingerprint, so nothing is hashed twice.
+ */
+export function contentKeyedMeta(ctx: CommandContext, contentKey: string, result?: unknown): AppendMetadata {
+  const meta = metaFor({ ...ctx, idempotencyKey: undefined }, '', undefined);
+  meta.idempotencyKey = `${ctx.principal.username}:${contentKey}`;
+  meta.requestHash = contentKey;
+  meta.result = result;
+  return meta;
+}

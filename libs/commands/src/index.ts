@@ -25,3 +25,4 @@ export {
 } from './deployments.js';
 export { createWebhookCommands } from './webhooks.js';
 export { createPromotionCommands, type PromotionCommands, type PromotionFactSources, type SetPromotionGatesInput, type PromotionCheckResult } from './promotion.js';
+export { createLoggedModelCommands, newLoggedModelId, type LoggedModelCommands, type CreateLoggedModelInput } from './logged-models.js';

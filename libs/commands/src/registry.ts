@@ -1,4 +1,10 @@
 import {
+  ConcurrencyConflict,
+  decideModelRename,
+  promotionDecider,
+  retriedCreation,
+  type ArtifactFact,
+  type RetryWindow,
   modelDecider,
   modelStream,
   requireRole,
@@ -29,6 +35,18 @@ export interface RegistryDeps {
   promotionGate?: PromotionGate;
   /** The environments a model version is deployed in, or being deployed to, now. */
   deployedIn?: (model: string, version: number) => readonly string[];
+  /**
+   * Stores the manifest of a directory of run artifacts (a model saved as several files, as
+   * MLflow saves them) as a blob: a version of a directory points at its manifest's content.
+   */
+  storeManifest?: (files: readonly DirectoryFile[]) => Promise<NonNullable<ArtifactFact>>;
+}
+
+/** One file of a directory artifact, its path relative to the directory. */
+export interface DirectoryFile {
+  path: string;
+  sha256: string;
+  size: number;
 }
 
 export interface LogArtifactInput {
@@ -44,6 +62,7 @@ export interface RegisterModelInput {
   description?: string;
   tags?: KeyValue[];
   card?: Partial<ModelCard>;
+  retry?: RetryWindow;
 }
 
 export interface CreateModelVersionInput {
@@ -53,6 +72,12 @@ export interface CreateModelVersionInput {
   format?: string | null;
   signature?: Record<string, unknown> | null;
   description?: string;
+  /** The MLflow API's fields: where the client said the files are, version tags, the logged model. */
+  source?: string | null;
+  tags?: KeyValue[];
+  loggedModelId?: string | null;
+  /** Recognise a blind retry of this request (clients that retry without an idempotency key). */
+  retry?: RetryWindow;
 }
 
 // Every registration of a version writes to its model's one stream; under a burst of
@@ -70,6 +95,21 @@ export function createRegistryCommands(deps: RegistryDeps) {
       retries: MODEL_STREAM_RETRIES,
     });
     return { res, value };
+  }
+
+  /** A model command any member may send: descriptions and tags. */
+  async function onMember(ctx: CommandContext, action: string, input: { model: string }, command: ModelCommand) {
+    requireRole(ctx.principal, 'member', action);
+    const { res, value } = await onModel(ctx, input.model, input, command, { model: input.model });
+    return done(res, value);
+  }
+
+  /** "version 3 in production" for each live version deployed now. */
+  function deployedVersions(model: string, versions: Record<number, { deleted: boolean }>): string[] {
+    if (!deps.deployedIn) return [];
+    return Object.entries(versions)
+      .filter(([, v]) => !v.deleted)
+      .flatMap(([n]) => deps.deployedIn!(model, Number(n)).map((env) => `version ${n} in ${env}`));
   }
 
   /** The one path by which aliases and stages move. */
@@ -103,7 +143,17 @@ export function createRegistryCommands(deps: RegistryDeps) {
         ctx,
         name,
         input,
-        { type: 'RegisterModel', data: { name, description: input.description ?? '', tags: input.tags ?? [], card: input.card ?? {}, at: clock() } },
+        {
+          type: 'RegisterModel',
+          data: {
+            name,
+            description: input.description ?? '',
+            tags: input.tags ?? [],
+            card: input.card ?? {},
+            at: clock(),
+            ...(input.retry ? { retry: input.retry } : {}),
+          },
+        },
         { model: name },
       );
       return done(res, value);
@@ -112,7 +162,16 @@ export function createRegistryCommands(deps: RegistryDeps) {
     async createVersion(ctx: CommandContext, input: CreateModelVersionInput) {
       requireRole(ctx.principal, 'member', 'creating model versions');
       const run = await loadState(store, runStream(input.runId), runDecider, cache);
-      const artifact = run.state.artifacts[input.artifactPath] ?? null;
+      let artifact: ArtifactFact = run.state.artifacts[input.artifactPath] ?? null;
+      if (artifact === null && deps.storeManifest) {
+        // Not a file: a directory of files (MLflow's model layout) is registered by its manifest.
+        const prefix = input.artifactPath === '' ? '' : `${input.artifactPath.replace(/\/+$/, '')}/`;
+        const files = Object.entries(run.state.artifacts)
+          .filter(([p]) => p.startsWith(prefix))
+          .map(([p, a]) => ({ path: p.slice(prefix.length), sha256: a.sha256, size: a.size }));
+        if (files.length > 0) artifact = await deps.storeManifest(files);
+      }
+      const at = clock();
       const command: ModelCommand = {
         type: 'CreateModelVersion',
         data: {
@@ -123,7 +182,11 @@ export function createRegistryCommands(deps: RegistryDeps) {
           format: input.format ?? null,
           signature: input.signature ?? null,
           description: input.description ?? '',
-          at: clock(),
+          at,
+          ...(input.source != null ? { source: input.source } : {}),
+          ...(input.tags ? { tags: input.tags } : {}),
+          ...(input.loggedModelId != null ? { loggedModelId: input.loggedModelId } : {}),
+          ...(input.retry ? { retry: input.retry } : {}),
         },
       };
       const meta = metaFor(ctx, 'CreateModelVersion', input);
@@ -140,7 +203,90 @@ export function createRegistryCommands(deps: RegistryDeps) {
         { meta, cache, retries: MODEL_STREAM_RETRIES },
       );
       const created = res.events.find((e) => e.type === 'ModelVersionCreated')?.data as { version: number } | undefined;
-      return done(res, { model: input.model, version: created?.version ?? 0 });
+      // Nothing appended and no key replayed: the decider recognised a blind retry.
+      const version = created?.version ?? retriedCreation(res.state, input.retry, at) ?? 0;
+      return done(res, { model: input.model, version, retried: !created && !res.replayed });
+    },
+
+    updateDescription: (ctx: CommandContext, input: { model: string; description: string }) =>
+      onMember(ctx, 'updating models', input, { type: 'UpdateModelDescription', data: { name: input.model, description: input.description, at: clock() } }),
+
+    setTag: (ctx: CommandContext, input: { model: string; key: string; value: string }) =>
+      onMember(ctx, 'tagging models', input, { type: 'SetModelTag', data: { name: input.model, key: input.key, value: input.value, at: clock() } }),
+
+    deleteTag: (ctx: CommandContext, input: { model: string; key: string }) =>
+      onMember(ctx, 'tagging models', input, { type: 'DeleteModelTag', data: { name: input.model, key: input.key, at: clock() } }),
+
+    updateVersionDescription: (ctx: CommandContext, input: { model: string; version: number; description: string }) =>
+      onMember(ctx, 'updating model versions', input, {
+        type: 'UpdateModelVersionDescription',
+        data: { name: input.model, version: input.version, description: input.description, at: clock() },
+      }),
+
+    setVersionTag: (ctx: CommandContext, input: { model: string; version: number; key: string; value: string }) =>
+      onMember(ctx, 'tagging model versions', input, {
+        type: 'SetModelVersionTag',
+        data: { name: input.model, version: input.version, key: input.key, value: input.value, at: clock() },
+      }),
+
+    deleteVersionTag: (ctx: CommandContext, input: { model: string; version: number; key: string }) =>
+      onMember(ctx, 'tagging model versions', input, {
+        type: 'DeleteModelVersionTag',
+        data: { name: input.model, version: input.version, key: input.key, at: clock() },
+      }),
+
+    /** Deletes the model, its versions and aliases (as MLflow does); refused while any version is deployed. */
+    async delete(ctx: CommandContext, input: { model: string }) {
+      requireRole(ctx.principal, 'maintainer', 'deleting models');
+      const { state } = await loadState(store, modelStream(input.model), modelDecider, cache);
+      const { res, value } = await onModel(
+        ctx,
+        input.model,
+        input,
+        { type: 'DeleteModel', data: { name: input.model, deployed: deployedVersions(input.model, state.versions), at: clock() } },
+        { model: input.model },
+      );
+      return done(res, value);
+    },
+
+    /**
+     * Moves the model to a new name: both names' streams are written in one atomic append at
+     * the revisions decided on, so a concurrent registration of the new name makes one of
+     * the two fail cleanly.
+     */
+    async rename(ctx: CommandContext, input: { model: string; newName: string }) {
+      requireRole(ctx.principal, 'maintainer', 'renaming models');
+      const newName = typeof input.newName === 'string' ? input.newName.trim() : input.newName;
+      const meta = metaFor(ctx, 'RenameModel', input, { model: newName });
+      const replay = await store.findReplay(meta);
+      if (replay) return done(replay, { model: newName });
+      for (let attempt = 0; ; attempt++) {
+        const from = await loadState(store, modelStream(input.model), modelDecider, cache);
+        const to = await loadState(store, modelStream(newName), modelDecider, cache);
+        const promotion = await loadState(store, modelStream(input.model), promotionDecider);
+        const gated = Object.keys(promotion.state.gates).length > 0 || Object.values(promotion.state.approvals).some((a) => a.length > 0);
+        const decided = decideModelRename(
+          {
+            type: 'RenameModel',
+            data: { name: input.model, newName, deployed: deployedVersions(input.model, from.state.versions), gated, at: clock() },
+          },
+          from.state,
+          to.state,
+        );
+        const at = (revision: number) => (revision === -1 ? ('no_stream' as const) : revision);
+        try {
+          const res = await store.append(
+            [
+              { stream: modelStream(input.model), expectedRevision: at(from.revision), events: decided.from },
+              { stream: modelStream(newName), expectedRevision: at(to.revision), events: decided.to },
+            ],
+            meta,
+          );
+          return done(res, { model: newName });
+        } catch (e) {
+          if (!(e instanceof ConcurrencyConflict) || attempt >= 3 || !('stream' in e.details)) throw e;
+        }
+      }
     },
 
     setAlias: (ctx: CommandContext, input: { model: string; alias: string; version: number; expectedCurrentVersion?: number | null }) =>

@@ -1,6 +1,7 @@
 import { requireRole, ValidationFailed, type Principal } from '@chronicle/domain';
 import { streamOfEntity } from '@chronicle/projections';
 import { floatArg, intArg, list, nonNull, objectType, queryField, stringArg } from 'nexus';
+import { asOfArg } from './as-of.js';
 
 export const AuditEntry = objectType({
   name: 'AuditEntry',
@@ -67,7 +68,7 @@ function requireHistoryAccess(principal: Principal, stream: string): void {
 export const historyQuery = queryField('history', {
   type: nonNull('AuditEntryConnection'),
   description: 'Every event of one entity, oldest first: `run:<id>`, `experiment:<id>`, `user:<name>`, `token:<id>`, or a stream name.',
-  args: { entity: nonNull(stringArg()), first: intArg({ default: 50 }), after: stringArg() },
+  args: { entity: nonNull(stringArg()), first: intArg({ default: 50 }), after: stringArg(), asOf: asOfArg() },
   resolve(_r, { entity, first, after }, ctx) {
     if (entity.trim() === '') throw new ValidationFailed('entity must name an entity, e.g. run:<id>', { field: 'entity' });
     const stream = streamOfEntity(entity.trim());
@@ -87,6 +88,7 @@ export const auditLogQuery = queryField('auditLog', {
     to: floatArg(),
     first: intArg({ default: 50 }),
     after: stringArg(),
+    asOf: asOfArg(),
   },
   resolve(_r, { first, after, ...filter }, ctx) {
     requireRole(ctx.principal, 'admin', 'reading the audit log');

@@ -2,6 +2,7 @@ import { NotFound, ValidationFailed } from '@chronicle/domain';
 import { diffManifests } from '@chronicle/datasets';
 import type { DatasetVersionView } from '@chronicle/projections';
 import { enumType, extendType, inputObjectType, intArg, list, mutationField, nonNull, objectType, queryField, stringArg } from 'nexus';
+import { asOfArg } from './as-of.js';
 import { commandContext, type GraphQLContext } from './context.js';
 
 export const TabularSummary = objectType({
@@ -173,6 +174,36 @@ export const RunLineageFields = extendType({
   },
 });
 
+export const RunDataset = objectType({
+  name: 'RunDataset',
+  description: "A dataset a run used, as MLflow's log-inputs describes it: a reference (name, digest, source), not stored content.",
+  definition(t) {
+    t.nonNull.string('name');
+    t.nonNull.string('digest');
+    t.nonNull.string('sourceType');
+    t.nonNull.string('source');
+    t.nonNull.string('schema');
+    t.nonNull.string('profile');
+    t.nonNull.list.nonNull.field('tags', { type: 'KeyValue', description: 'e.g. mlflow.data.context = training' });
+    t.nonNull.float('loggedAt');
+  },
+});
+
+export const RunDatasetFields = extendType({
+  type: 'Run',
+  definition(t) {
+    t.nonNull.list.nonNull.field('datasets', {
+      type: 'RunDataset',
+      description: 'Datasets logged with MLflow log_input, in the order they were logged.',
+      resolve: (r, _a, ctx) => ctx.read.runDatasets.list(r.runId),
+    });
+    t.nonNull.list.nonNull.string('modelInputs', {
+      description: 'Ids of logged models the run used (MLflow 3 log_inputs with models).',
+      resolve: (r, _a, ctx) => ctx.read.runDatasets.modelInputs(r.runId),
+    });
+  },
+});
+
 export const RunInputDeclaration = inputObjectType({
   name: 'RunInputDeclaration',
   definition(t) {
@@ -212,13 +243,13 @@ function parseVersionRef(ref: string): { dataset: string; version: string } {
 
 export const datasetsQuery = queryField('datasets', {
   type: nonNull(list(nonNull('Dataset'))),
-  args: { nameContains: stringArg() },
+  args: { nameContains: stringArg(), asOf: asOfArg() },
   resolve: (_r, { nameContains }, ctx) => ctx.read.datasets.list(nameContains ? { nameContains } : {}),
 });
 
 export const datasetQuery = queryField('dataset', {
   type: 'Dataset',
-  args: { name: nonNull(stringArg()) },
+  args: { name: nonNull(stringArg()), asOf: asOfArg() },
   resolve(_r, { name }, ctx) {
     const d = ctx.read.datasets.get(name);
     if (!d) throw new NotFound(`dataset ${name} does not exist`, { dataset: name });
@@ -228,13 +259,13 @@ export const datasetQuery = queryField('dataset', {
 
 export const datasetVersionQuery = queryField('datasetVersion', {
   type: 'DatasetVersion',
-  args: { dataset: nonNull(stringArg()), version: stringArg({ description: 'A number, a tag, or "latest" (the default).' }) },
+  args: { dataset: nonNull(stringArg()), version: stringArg({ description: 'A number, a tag, or "latest" (the default).' }), asOf: asOfArg() },
   resolve: (_r, { dataset, version }, ctx) => versionOrFail(ctx, dataset, version ?? 'latest'),
 });
 
 export const datasetDiffQuery = queryField('datasetDiff', {
   type: nonNull('DatasetDiff'),
-  args: { dataset: nonNull(stringArg()), from: nonNull(stringArg()), to: nonNull(stringArg()) },
+  args: { dataset: nonNull(stringArg()), from: nonNull(stringArg()), to: nonNull(stringArg()), asOf: asOfArg() },
   async resolve(_r, args, ctx) {
     if (!ctx.manifests) throw new Error('this server cannot read manifests');
     const from = versionOrFail(ctx, args.dataset, args.from);
@@ -247,7 +278,7 @@ export const datasetDiffQuery = queryField('datasetDiff', {
 export const lineageQuery = queryField('lineage', {
   type: nonNull('LineageGraph'),
   description: 'Backward: everything the node was made from (runs, code, params, dataset versions and their parents).',
-  args: { node: nonNull(stringArg({ description: 'dataset_version:<d>@<n>, run:<id>, model_version:<m>/<n> or deployment:<id>' })) },
+  args: { node: nonNull(stringArg({ description: 'dataset_version:<d>@<n>, run:<id>, model_version:<m>/<n> or deployment:<id>' })), asOf: asOfArg() },
   resolve(_r, { node }, ctx) {
     if (!ctx.read.lineage.hasNode(node)) throw new NotFound(`no lineage node ${node}`, { node });
     return ctx.read.lineage.lineage(node);
@@ -257,7 +288,7 @@ export const lineageQuery = queryField('lineage', {
 export const impactQuery = queryField('impact', {
   type: nonNull('LineageGraph'),
   description: 'Forward: every run, derived dataset version, model version and deployment that used this version.',
-  args: { datasetVersion: nonNull(stringArg({ description: '<dataset>@<version> or <dataset>:<tag>' })) },
+  args: { datasetVersion: nonNull(stringArg({ description: '<dataset>@<version> or <dataset>:<tag>' })), asOf: asOfArg() },
   resolve(_r, { datasetVersion }, ctx) {
     const ref = parseVersionRef(datasetVersion);
     const v = versionOrFail(ctx, ref.dataset, ref.version);

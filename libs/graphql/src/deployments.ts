@@ -1,5 +1,6 @@
 import { NotFound, ValidationFailed } from '@chronicle/domain';
 import { arg, enumType, floatArg, idArg, inputObjectType, intArg, list, mutationField, nonNull, objectType, queryField, stringArg } from 'nexus';
+import { asOfArg } from './as-of.js';
 import { commandContext, type GraphQLContext } from './context.js';
 
 export const DeploymentStatus = enumType({
@@ -148,32 +149,33 @@ function deploymentOrFail(ctx: GraphQLContext, id: string) {
 
 export const environmentsQuery = queryField('environments', {
   type: nonNull(list(nonNull('Environment'))),
+  args: { asOf: asOfArg() },
   resolve: (_r, _a, ctx) => ctx.read.deployments.environments(),
 });
 
 export const environmentQuery = queryField('environment', {
   type: 'Environment',
-  args: { name: nonNull(stringArg()) },
+  args: { name: nonNull(stringArg()), asOf: asOfArg() },
   resolve: (_r, { name }, ctx) => environmentOrFail(ctx, name),
 });
 
 export const deploymentsQuery = queryField('deployments', {
   type: nonNull('DeploymentConnection'),
   description: 'Deployments of the environment, newest first.',
-  args: { environment: nonNull(stringArg()), first: intArg(), after: stringArg() },
+  args: { environment: nonNull(stringArg()), first: intArg(), after: stringArg(), asOf: asOfArg() },
   resolve: (_r, { environment, first, after }, ctx) => ctx.read.deployments.list(environmentOrFail(ctx, environment).name, { first, after }),
 });
 
 export const deploymentQuery = queryField('deployment', {
   type: 'Deployment',
-  args: { id: nonNull(idArg()) },
+  args: { id: nonNull(idArg()), asOf: asOfArg() },
   resolve: (_r, { id }, ctx) => deploymentOrFail(ctx, id),
 });
 
 export const deployedAtQuery = queryField('deployedAt', {
   type: 'DeployedVersion',
   description: 'What was live in the environment at `at` (ms since the epoch) and who deployed it; null if nothing was.',
-  args: { environment: nonNull(stringArg()), at: nonNull(floatArg()) },
+  args: { environment: nonNull(stringArg()), at: nonNull(floatArg()), asOf: asOfArg() },
   resolve: (_r, { environment, at }, ctx) => ctx.read.deployments.deployedAt(environmentOrFail(ctx, environment).name, at),
 });
 

@@ -1,5 +1,6 @@
 import { NotFound } from '@chronicle/domain';
 import { arg, idArg, inputObjectType, list, mutationField, nonNull, objectType, queryField, stringArg } from 'nexus';
+import { asOfArg } from './as-of.js';
 import { commandContext, type GraphQLContext } from './context.js';
 
 export const Experiment = objectType({
@@ -22,7 +23,7 @@ export const Experiment = objectType({
 
 export const experimentsQuery = queryField('experiments', {
   type: nonNull(list(nonNull('Experiment'))),
-  args: { lifecycle: arg({ type: 'LifecycleFilter', default: 'active' }), nameContains: stringArg() },
+  args: { lifecycle: arg({ type: 'LifecycleFilter', default: 'active' }), nameContains: stringArg(), asOf: asOfArg() },
   resolve: (_r, args, ctx) =>
     ctx.read.experiments.list({ lifecycle: args.lifecycle ?? 'active', ...(args.nameContains ? { nameContains: args.nameContains } : {}) }),
 });
@@ -30,7 +31,7 @@ export const experimentsQuery = queryField('experiments', {
 export const experimentQuery = queryField('experiment', {
   type: 'Experiment',
   description: 'One experiment, by id or by name.',
-  args: { id: idArg(), name: stringArg() },
+  args: { id: idArg(), name: stringArg(), asOf: asOfArg() },
   resolve(_r, args, ctx) {
     const e = args.id ? ctx.read.experiments.get(args.id) : args.name ? ctx.read.experiments.getByName(args.name) : null;
     if (!e) throw new NotFound(`no experiment with ${args.id ? `id ${args.id}` : `name "${args.name ?? ''}"`}`);

@@ -1,5 +1,6 @@
 import { NotFound } from '@chronicle/domain';
 import { idArg, intArg, nonNull, objectType, queryField, stringArg } from 'nexus';
+import { asOfArg } from './as-of.js';
 import type { GraphQLContext } from './context.js';
 
 export const MetricPoint = objectType({
@@ -50,7 +51,7 @@ function requireRun(ctx: GraphQLContext, runId: string) {
 
 export const metricHistoryQuery = queryField('metricHistory', {
   type: nonNull('MetricHistory'),
-  args: { runId: nonNull(idArg()), key: nonNull(stringArg()), first: intArg({ default: 10_000 }), after: stringArg() },
+  args: { runId: nonNull(idArg()), key: nonNull(stringArg()), first: intArg({ default: 10_000 }), after: stringArg(), asOf: asOfArg() },
   resolve(_r, { runId, key, first, after }, ctx) {
     requireRun(ctx, runId);
     return { runId, key, ...ctx.read.metrics.history(runId, key, { first: first ?? 10_000, after: after ?? null }) };
@@ -59,7 +60,7 @@ export const metricHistoryQuery = queryField('metricHistory', {
 
 export const metricSeriesQuery = queryField('metricSeries', {
   type: nonNull('MetricSeries'),
-  args: { runId: nonNull(idArg()), key: nonNull(stringArg()), maxPoints: intArg({ default: 1000 }) },
+  args: { runId: nonNull(idArg()), key: nonNull(stringArg()), maxPoints: intArg({ default: 1000 }), asOf: asOfArg() },
   resolve(_r, { runId, key, maxPoints }, ctx) {
     requireRun(ctx, runId);
     return { runId, ...ctx.read.metrics.series(runId, key, maxPoints ?? 1000) };

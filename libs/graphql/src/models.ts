@@ -13,6 +13,7 @@ import {
   queryField,
   stringArg,
 } from 'nexus';
+import { asOfArg } from './as-of.js';
 import { commandContext, type GraphQLContext } from './context.js';
 
 export const ModelStage = enumType({
@@ -81,6 +82,9 @@ export const ModelVersion = objectType({
     t.nonNull.list.nonNull.string('aliases', { resolve: (v, _a, ctx) => ctx.read.models.aliasesOfVersion(v.model, v.version) });
     t.nonNull.float('createdAt');
     t.nonNull.string('createdBy');
+    t.string('source', { description: 'Where the registering MLflow client said the files are (its `source` URI); null for versions registered natively.' });
+    t.nonNull.list.nonNull.field('tags', { type: 'KeyValue', description: 'Version tags (MLflow `set_model_version_tag`).' });
+    t.string('loggedModelId', { description: 'The MLflow 3 logged model the version was registered from.' });
   },
 });
 
@@ -123,40 +127,40 @@ function versionOrFail(ctx: GraphQLContext, name: string, version: number) {
 
 export const modelsQuery = queryField('models', {
   type: nonNull(list(nonNull('RegisteredModel'))),
-  args: { nameContains: stringArg() },
+  args: { nameContains: stringArg(), asOf: asOfArg() },
   resolve: (_r, { nameContains }, ctx) => ctx.read.models.list(nameContains ? { nameContains } : {}),
 });
 
 export const modelQuery = queryField('model', {
   type: 'RegisteredModel',
-  args: { name: nonNull(stringArg()) },
+  args: { name: nonNull(stringArg()), asOf: asOfArg() },
   resolve: (_r, { name }, ctx) => modelOrFail(ctx, name),
 });
 
 export const modelVersionQuery = queryField('modelVersion', {
   type: 'ModelVersion',
-  args: { model: nonNull(stringArg()), version: nonNull(intArg()) },
+  args: { model: nonNull(stringArg()), version: nonNull(intArg()), asOf: asOfArg() },
   resolve: (_r, { model, version }, ctx) => versionOrFail(ctx, model, version),
 });
 
 export const resolveModelQuery = queryField('resolveModel', {
   type: nonNull('ModelVersion'),
   description: 'The version a reference names now: `name@alias`, `name/Production` (the newest version in the stage) or `name/3`.',
-  args: { ref: nonNull(stringArg()) },
+  args: { ref: nonNull(stringArg()), asOf: asOfArg() },
   resolve: (_r, { ref }, ctx) => ctx.read.models.resolve(ref),
 });
 
 export const aliasHistoryQuery = queryField('aliasHistory', {
   type: nonNull(list(nonNull('PointerPeriod'))),
   description: 'Which versions held the alias and who set them, oldest first; with `at` (ms), only the holder at that instant.',
-  args: { model: nonNull(stringArg()), alias: nonNull(stringArg()), at: floatArg() },
+  args: { model: nonNull(stringArg()), alias: nonNull(stringArg()), at: floatArg(), asOf: asOfArg() },
   resolve: (_r, { model, alias, at }, ctx) => ctx.read.models.aliasHistory(modelOrFail(ctx, model).name, alias, at ?? undefined),
 });
 
 export const stageHistoryQuery = queryField('stageHistory', {
   type: nonNull(list(nonNull('PointerPeriod'))),
   description: 'Which versions sat in the stage and who moved them there; with `at` (ms), those in it at that instant.',
-  args: { model: nonNull(stringArg()), stage: nonNull(arg({ type: 'ModelStage' })), at: floatArg() },
+  args: { model: nonNull(stringArg()), stage: nonNull(arg({ type: 'ModelStage' })), at: floatArg(), asOf: asOfArg() },
   resolve: (_r, { model, stage, at }, ctx) =>
     ctx.read.models.stageHistory(modelOrFail(ctx, model).name, stage as DomainModelStage, at ?? undefined),
 });

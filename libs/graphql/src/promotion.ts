@@ -1,5 +1,6 @@
 import { NotFound, type Role as DomainRole } from '@chronicle/domain';
 import { arg, enumType, extendType, inputObjectType, intArg, list, mutationField, nonNull, objectType, queryField, stringArg } from 'nexus';
+import { asOfArg } from './as-of.js';
 import { commandContext, type GraphQLContext } from './context.js';
 
 export const GateRuleKind = enumType({ name: 'GateRuleKind', members: { METRIC: 'metric', LINEAGE: 'lineage', APPROVAL: 'approval' } });
@@ -118,14 +119,14 @@ function requireModel(ctx: GraphQLContext, model: string) {
 export const promotionGatesQuery = queryField('promotionGates', {
   type: 'PromotionGates',
   description: 'The gates in force for a promotion to target; null when it has none.',
-  args: { model: nonNull(stringArg()), target: nonNull(stringArg()) },
+  args: { model: nonNull(stringArg()), target: nonNull(stringArg()), asOf: asOfArg() },
   resolve: (_r, { model, target }, ctx) => (requireModel(ctx, model), ctx.read.promotion.gates(model, target)),
 });
 
 export const promotionGateHistoryQuery = queryField('promotionGateHistory', {
   type: nonNull(list(nonNull('PromotionGates'))),
   description: 'Every version of the gates of a target, newest first.',
-  args: { model: nonNull(stringArg()), target: nonNull(stringArg()) },
+  args: { model: nonNull(stringArg()), target: nonNull(stringArg()), asOf: asOfArg() },
   resolve: (_r, { model, target }, ctx) => (requireModel(ctx, model), ctx.read.promotion.gateHistory(model, target)),
 });
 
@@ -139,7 +140,7 @@ export const promotionChecksQuery = queryField('promotionChecks', {
 export const promotionRefusalsQuery = queryField('promotionRefusals', {
   type: nonNull(list(nonNull('PromotionDecision'))),
   description: 'Promotions of the model its gates refused, newest first.',
-  args: { model: nonNull(stringArg()), first: intArg({ default: 100 }) },
+  args: { model: nonNull(stringArg()), first: intArg({ default: 100 }), asOf: asOfArg() },
   resolve: (_r, { model, first }, ctx) => (requireModel(ctx, model), ctx.read.promotion.refusals(model, Math.min(Math.max(first ?? 100, 1), 1000))),
 });
 

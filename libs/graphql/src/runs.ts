@@ -13,6 +13,7 @@ import {
   queryField,
   stringArg,
 } from 'nexus';
+import { asOfArg } from './as-of.js';
 import { commandContext, type GraphQLContext } from './context.js';
 
 export const RunStatus = enumType({ name: 'RunStatus', members: ['RUNNING', 'FINISHED', 'FAILED', 'KILLED'] });
@@ -99,6 +100,7 @@ export const runsQuery = queryField('runs', {
     lifecycle: arg({ type: 'LifecycleFilter', default: 'active' }),
     first: intArg({ default: 50 }),
     after: stringArg(),
+    asOf: asOfArg(),
   },
   resolve(_r, args, ctx) {
     const search = {
@@ -115,7 +117,7 @@ export const runsQuery = queryField('runs', {
 
 export const runQuery = queryField('run', {
   type: 'Run',
-  args: { id: nonNull(idArg()) },
+  args: { id: nonNull(idArg()), asOf: asOfArg() },
   resolve: (_r, { id }, ctx) => runAfter(ctx, id),
 });
 
@@ -170,7 +172,7 @@ export const startRun = mutationField('startRun', {
   async resolve(_r, { input, idempotencyKey }, ctx) {
     const { runId } = await ctx.commands.runs.start(commandContext(ctx, idempotencyKey), {
       experimentId: input.experimentId,
-      ...compact({ runId: input.runId, name: input.name, tags: input.tags, parentRunId: input.parentRunId, startTime: input.startTime }),
+      ...compact({ runId: input.runId, name: input.name, tags: input.tags, parentRunId: input.parentRunId, startTime: input.startTime, reproductionOf: input.reproductionOf }),
       source: input.source ? compact(input.source) : {},
       environment: (input.environment as Record<string, unknown> | null) ?? {},
     });

@@ -1,7 +1,10 @@
 import { join } from 'node:path';
 import { makeSchema } from 'nexus';
 import type { SchemaConfig } from 'nexus/dist/core.js';
+import * as asOf from './as-of.js';
 import * as audit from './audit.js';
+import * as auditReport from './audit-report.js';
+import * as reproduce from './reproduce.js';
 import * as artifacts from './artifacts.js';
 import * as common from './common.js';
 import * as datasets from './datasets.js';
@@ -27,7 +30,9 @@ export function buildSchema() {
 export function schemaConfig(opts: { generateInto?: string } = {}): SchemaConfig {
   const root = opts.generateInto;
   return {
-    types: [scalars, common, experiments, runs, metrics, users, audit, artifacts, models, datasets, promotion, deployments, webhooks],
+    types: [scalars, asOf, common, experiments, runs, metrics, users, audit, artifacts, models, datasets, promotion, deployments, webhooks, reproduce, auditReport],
+    // Query fields with an `asOf: AsOf` argument answer, nested fields included, from that past state.
+    plugins: [asOf.asOfPlugin],
     shouldGenerateArtifacts: root !== undefined,
     shouldExitAfterGenerateArtifacts: false,
     ...(root

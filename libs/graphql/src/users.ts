@@ -1,5 +1,6 @@
 import { NotFound, requireRole } from '@chronicle/domain';
 import { arg, floatArg, idArg, list, mutationField, nonNull, objectType, queryField, stringArg, enumType } from 'nexus';
+import { asOfArg } from './as-of.js';
 import { commandContext } from './context.js';
 
 export const Role = enumType({
@@ -65,6 +66,7 @@ export const meQuery = queryField('me', {
 
 export const usersQuery = queryField('users', {
   type: nonNull(list(nonNull('User'))),
+  args: { asOf: asOfArg() },
   resolve(_r, _a, ctx) {
     requireRole(ctx.principal, 'admin', 'listing users');
     return ctx.read.users.list();
@@ -74,7 +76,7 @@ export const usersQuery = queryField('users', {
 export const tokensQuery = queryField('tokens', {
   type: nonNull(list(nonNull('ApiToken'))),
   description: "Your tokens; admins may list anyone's (or everyone's, without `username`).",
-  args: { username: stringArg() },
+  args: { username: stringArg(), asOf: asOfArg() },
   resolve(_r, { username }, ctx) {
     const who = username ?? (ctx.principal.role === 'admin' ? undefined : ctx.principal.username);
     if (who !== ctx.principal.username) requireRole(ctx.principal, 'admin', "listing other users' tokens");

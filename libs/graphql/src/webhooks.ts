@@ -1,5 +1,6 @@
 import { NotFound, WEBHOOK_EVENT_KINDS } from '@chronicle/domain';
 import { arg, idArg, intArg, list, mutationField, nonNull, objectType, queryField, enumType, stringArg } from 'nexus';
+import { asOfArg } from './as-of.js';
 import { commandContext, type GraphQLContext } from './context.js';
 
 export const WebhookEventKind = enumType({ name: 'WebhookEventKind', members: [...WEBHOOK_EVENT_KINDS] });
@@ -56,13 +57,14 @@ function webhookOrFail(ctx: GraphQLContext, id: string) {
 
 export const webhooksQuery = queryField('webhooks', {
   type: nonNull(list(nonNull('Webhook'))),
+  args: { asOf: asOfArg() },
   resolve: (_r, _a, ctx) => ctx.read.webhooks.active(),
 });
 
 export const webhookDeliveriesQuery = queryField('webhookDeliveries', {
   type: nonNull('WebhookDeliveryConnection'),
   description: 'Every delivery attempt to the webhook, newest first.',
-  args: { webhookId: nonNull(idArg()), first: intArg(), after: stringArg() },
+  args: { webhookId: nonNull(idArg()), first: intArg(), after: stringArg(), asOf: asOfArg() },
   resolve: (_r, { webhookId, first, after }, ctx) => ctx.read.webhooks.deliveries(webhookOrFail(ctx, webhookId).id, { first, after }),
 });
 

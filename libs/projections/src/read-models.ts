@@ -6,6 +6,7 @@ import { experimentQueries } from './experiments/queries.js';
 import { metricsProjection } from './metrics/projection.js';
 import { metricQueries } from './metrics/queries.js';
 import type { ProjectionDefinition } from './runner/projection.js';
+import { metricHistoryProjection } from './temporal/metric-history.js';
 import { runsProjection } from './runs/projection.js';
 import { runQueries } from './runs/queries.js';
 import { usersProjection } from './users/projection.js';
@@ -24,6 +25,12 @@ import { webhooksProjection } from './webhooks/projection.js';
 import { webhookQueries } from './webhooks/queries.js';
 import { promotionProjection } from './promotion/projection.js';
 import { promotionQueries } from './promotion/queries.js';
+import { loggedModelsProjection } from './logged-models/projection.js';
+import { loggedModelQueries } from './logged-models/queries.js';
+import { runDatasetsProjection } from './run-datasets/projection.js';
+import { runDatasetQueries } from './run-datasets/queries.js';
+import { reproductionsProjection } from './reproductions/projection.js';
+import { reproductionQueries } from './reproductions/queries.js';
 
 /** Every read model of the platform, in the order the runner applies them. */
 export const allProjections: readonly ProjectionDefinition[] = [
@@ -39,6 +46,11 @@ export const allProjections: readonly ProjectionDefinition[] = [
   deploymentsProjection,
   webhooksProjection,
   promotionProjection,
+  loggedModelsProjection,
+  runDatasetsProjection,
+  reproductionsProjection,
+  // Dated metric summaries for time travel (temporal/): rm_run_metrics and rm_metric_series as of any position.
+  metricHistoryProjection,
 ];
 
 /** Query functions over the read models. The tables must exist: open the runner first. */
@@ -58,6 +70,9 @@ export function createReadModels(db: SqliteDatabase) {
     deployments: deploymentQueries(db),
     webhooks: webhookQueries(db),
     promotion: promotionQueries(db),
+    loggedModels: loggedModelQueries(db),
+    runDatasets: runDatasetQueries(db),
+    reproductions: reproductionQueries(db),
   };
 }
 

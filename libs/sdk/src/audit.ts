@@ -53,6 +53,69 @@ export interface IntegrityReport {
 
 export type AuditExportFormat = 'jsonl' | 'csv';
 
+/**
+ * A reproduction recipe in its stable JSON form (schema `chronicle.reproduction-recipe/v1`,
+ * documented in docs/audit.md). Typed here for what clients act on; the rest is kept as sent.
+ */
+export interface RecipeDocument {
+  schema: string;
+  runId: string;
+  runName: string;
+  experimentId: string;
+  status: string;
+  asOf: { position: number; recordedAt: number | null; head: number; latest: boolean };
+  reproductionOf: string | null;
+  code: {
+    repository: string | null;
+    commit: string | null;
+    branch: string | null;
+    dirty: boolean | null;
+    diff: string | null;
+    diffSha256: string | null;
+    source: string | null;
+    entryPoint: string | null;
+    workingDir: string;
+  };
+  command: string[] | null;
+  commandLine: string | null;
+  params: { key: string; value: string }[];
+  seed: { key: string; value: string; from: 'param' | 'tag' } | null;
+  datasets: {
+    dataset: string;
+    version: number;
+    versionId: string;
+    role: string;
+    manifestSha256: string | null;
+    deprecated: boolean;
+    checkoutDir: string;
+    checkoutCommand: string;
+  }[];
+  environment: { runtimes: { name: string; version: string }[]; lockfiles: { path: string; sha256: string }[]; recorded: Record<string, unknown> };
+  /** Values are numbers, or "NaN", "Infinity", "-Infinity". */
+  expectedMetrics: { key: string; value: number | string; step: number; timestamp: number }[];
+  missing: string[];
+  steps: string[];
+  [more: string]: unknown;
+}
+
+export interface ReproductionRecipeResult {
+  recipe: RecipeDocument;
+  markdown: string;
+}
+
+export type AuditReportFormat = 'md' | 'json';
+
+export interface AuditReportDocument {
+  format: AuditReportFormat;
+  contentType: string;
+  /** The report as Markdown, or as pretty-printed JSON (schema `chronicle.audit-report/v1`). */
+  content: string;
+  /** null when verification was skipped. */
+  integrityOk: boolean | null;
+  /** The JSON form as an object. */
+  report: Record<string, unknown>;
+}
+
 export interface AuditApi {
   /** Every event of one entity, oldest first: `run:<id>`, `experiment:<id>`, `user:<name>`, or a stream name. */
   history(entity: string, page?: { first?: number; after?: string }): Promise<AuditEntryPage>;
@@ -62,6 +125,10 @@ export interface AuditApi {
   export(filter?: AuditLogFilter, format?: AuditExportFormat): Promise<ReadableStream<Uint8Array>>;
   /** Recomputes every hash chain on the server and checks every seal (admins only). */
   verify(): Promise<IntegrityReport>;
+  /** How to reproduce a run; `asOf` (a global position, or an ISO 8601 time) reads the state at that point. */
+  reproductionRecipe(runId: string, opts?: { asOf?: string | number }): Promise<ReproductionRecipeResult>;
+  /** One model version's audit report; `verify` (default true) needs the maintainer role. */
+  report(model: string, version: number, opts?: { format?: AuditReportFormat; asOf?: string | number; verify?: boolean }): Promise<AuditReportDocument>;
 }
 
 const ENTRY_FIELDS = 'position stream entityKind entityId type actor recordedAt correlationId causationId summary';
@@ -109,5 +176,24 @@ export function auditApi(t: Transport): AuditApi {
           { retry: true },
         )
       ).verifyIntegrity,
+    async reproductionRecipe(runId, opts = {}) {
+      const data = await t.graphql<{ reproductionRecipe: { document: RecipeDocument; markdown: string } }>(
+        'query($r: ID!, $a: AsOf) { reproductionRecipe(runId: $r, asOf: $a) { document markdown } }',
+        { r: runId, a: opts.asOf === undefined ? null : String(opts.asOf) },
+        { retry: true },
+      );
+      return { recipe: data.reproductionRecipe.document, markdown: data.reproductionRecipe.markdown };
+    },
+    async report(model, version, opts = {}) {
+      const format = opts.format ?? 'md';
+      const data = await t.graphql<{ auditReport: Omit<AuditReportDocument, 'format'> }>(
+        `query($m: String!, $v: Int!, $f: AuditReportFormat, $a: AsOf, $verify: Boolean) {
+          auditReport(model: $m, version: $v, format: $f, asOf: $a, verify: $verify) { contentType content integrityOk report }
+        }`,
+        { m: model, v: version, f: format === 'json' ? 'JSON' : 'MARKDOWN', a: opts.asOf === undefined ? null : String(opts.asOf), verify: opts.verify ?? true },
+        { retry: true },
+      );
+      return { format, ...data.auditReport };
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { ChronicleApiError } from './errors.js';
 import type { Transport } from './transport.js';
+import { asOfVariable, type ReadOptions } from './as-of.js';
 
 /** One file of a dataset commit: its manifest entry and how to read its bytes if the server lacks them. */
 export interface DatasetFileInput {
@@ -132,9 +133,9 @@ const VERSION_FIELDS = 'dataset version versionId parentVersion manifestSha256 f
 export interface DatasetsApi {
   create(name: string, description?: string): Promise<void>;
   /** The head version number, or null for a dataset without versions; NOT_FOUND if it does not exist. */
-  head(name: string): Promise<number | null>;
-  version(dataset: string, version: number | string): Promise<DatasetVersionView>;
-  versions(dataset: string): Promise<DatasetVersionView[]>;
+  head(name: string, opts?: ReadOptions): Promise<number | null>;
+  version(dataset: string, version: number | string, opts?: ReadOptions): Promise<DatasetVersionView>;
+  versions(dataset: string, opts?: ReadOptions): Promise<DatasetVersionView[]>;
   /** Which of these hashes the server lacks (asked in batches). */
   missing(sha256s: readonly string[]): Promise<Set<string>>;
   uploadBlob(sha256: string, body: ReadableStream<Uint8Array> | Uint8Array | Blob | string): Promise<void>;
@@ -168,22 +169,25 @@ export function datasetsApi(t: Transport): DatasetsApi {
     async create(name, description = '') {
       await t.graphql('mutation($n: String!, $d: String) { createDataset(name: $n, description: $d) { name } }', { n: name, d: description });
     },
-    async head(name) {
-      const data = await t.graphql<{ dataset: { latestVersion: number } }>('query($n: String!) { dataset(name: $n) { latestVersion } }', { n: name });
+    async head(name, opts = {}) {
+      const data = await t.graphql<{ dataset: { latestVersion: number } }>('query($n: String!, $asOf: AsOf) { dataset(name: $n, asOf: $asOf) { latestVersion } }', {
+        n: name,
+        asOf: asOfVariable(opts.asOf),
+      });
       return data.dataset.latestVersion === 0 ? null : data.dataset.latestVersion;
     },
-    async version(dataset, version) {
+    async version(dataset, version, opts = {}) {
       const data = await t.graphql<{ datasetVersion: DatasetVersionView }>(
-        `query($d: String!, $v: String) { datasetVersion(dataset: $d, version: $v) { ${VERSION_FIELDS} } }`,
-        { d: dataset, v: String(version) },
+        `query($d: String!, $v: String, $asOf: AsOf) { datasetVersion(dataset: $d, version: $v, asOf: $asOf) { ${VERSION_FIELDS} } }`,
+        { d: dataset, v: String(version), asOf: asOfVariable(opts.asOf) },
         { retry: true },
       );
       return data.datasetVersion;
     },
-    async versions(dataset) {
+    async versions(dataset, opts = {}) {
       const data = await t.graphql<{ dataset: { versions: DatasetVersionView[] } }>(
-        `query($d: String!) { dataset(name: $d) { versions { ${VERSION_FIELDS} } } }`,
-        { d: dataset },
+        `query($d: String!, $asOf: AsOf) { dataset(name: $d, asOf: $asOf) { versions { ${VERSION_FIELDS} } } }`,
+        { d: dataset, asOf: asOfVariable(opts.asOf) },
         { retry: true },
       );
       return data.dataset.versions;

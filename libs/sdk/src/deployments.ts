@@ -1,4 +1,5 @@
 import type { Transport } from './transport.js';
+import { asOfVariable, type ReadOptions } from './as-of.js';
 
 export type DeploymentStatus = 'REQUESTED' | 'STARTED' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ROLLED_BACK';
 export type WebhookEventKind = 'MODEL_VERSION_CREATED' | 'ALIAS_MOVED' | 'PROMOTION_REFUSED' | 'DEPLOYMENT_CHANGED';
@@ -96,13 +97,16 @@ const TERMINAL: ReadonlySet<DeploymentStatus> = new Set(['SUCCEEDED', 'FAILED', 
 export interface DeploymentsApi {
   /** For a webhook target without a secret, `secret` is the generated one: shown only here. */
   createEnvironment(name: string, target: EnvironmentTarget, opts?: CreateEnvironmentOptions): Promise<{ environment: Environment; secret: string | null }>;
-  environments(): Promise<Environment[]>;
+  environments(opts?: ReadOptions): Promise<Environment[]>;
   deploy(environment: string, model: string, version: number, reason?: string): Promise<Deployment>;
   /** Default: back to the successful deployment before the live one. */
   rollback(environment: string, opts?: { toDeploymentId?: string; reason?: string }): Promise<Deployment>;
-  get(id: string): Promise<Deployment>;
+  get(id: string, opts?: ReadOptions): Promise<Deployment>;
   /** Newest first. */
-  list(environment: string, opts?: { first?: number; after?: string }): Promise<{ nodes: Deployment[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } }>;
+  list(
+    environment: string,
+    opts?: { first?: number; after?: string } & ReadOptions,
+  ): Promise<{ nodes: Deployment[]; pageInfo: { endCursor: string | null; hasNextPage: boolean } }>;
   /** What was live in the environment at `at` (ms), and who deployed it; null if nothing was. */
   deployedAt(environment: string, at: number): Promise<DeployedVersion | null>;
   /** Polls until the deployment has an outcome. */
@@ -131,7 +135,7 @@ export function deploymentsApi(t: Transport): DeploymentsApi {
       write(`mutation($i: CreateEnvironmentInput!) { createEnvironment(input: $i) { environment { ${ENVIRONMENT} } secret } }`, {
         i: { name, ...target, ...opts },
       }),
-    environments: () => read(`{ environments { ${ENVIRONMENT} } }`, {}),
+    environments: (opts = {}) => read(`query($asOf: AsOf) { environments(asOf: $asOf) { ${ENVIRONMENT} } }`, { asOf: asOfVariable(opts.asOf) }),
     deploy: (environment, model, version, reason) =>
       write(`mutation($e: String!, $m: String!, $v: Int!, $r: String) { deployModelVersion(environment: $e, model: $m, version: $v, reason: $r) { ${DEPLOYMENT} } }`, {
         e: environment,
@@ -145,13 +149,12 @@ export function deploymentsApi(t: Transport): DeploymentsApi {
         to: opts.toDeploymentId ?? null,
         r: opts.reason ?? null,
       }),
-    get: (id) => read(`query($id: ID!) { deployment(id: $id) { ${DEPLOYMENT} } }`, { id }),
+    get: (id, opts = {}) => read(`query($id: ID!, $asOf: AsOf) { deployment(id: $id, asOf: $asOf) { ${DEPLOYMENT} } }`, { id, asOf: asOfVariable(opts.asOf) }),
     list: (environment, opts = {}) =>
-      read(`query($e: String!, $f: Int, $a: String) { deployments(environment: $e, first: $f, after: $a) { nodes { ${DEPLOYMENT} } pageInfo { endCursor hasNextPage } } }`, {
-        e: environment,
-        f: opts.first ?? null,
-        a: opts.after ?? null,
-      }),
+      read(
+        `query($e: String!, $f: Int, $a: String, $asOf: AsOf) { deployments(environment: $e, first: $f, after: $a, asOf: $asOf) { nodes { ${DEPLOYMENT} } pageInfo { endCursor hasNextPage } } }`,
+        { e: environment, f: opts.first ?? null, a: opts.after ?? null, asOf: asOfVariable(opts.asOf) },
+      ),
     deployedAt: (environment, at) =>
       read(`query($e: String!, $at: Float!) { deployedAt(environment: $e, at: $at) { environment deploymentId model version sha256 fromTime toTime deployedBy } }`, {
         e: environment,

@@ -8,7 +8,8 @@ export const EXPERIMENT_FIELDS = `fragment ExperimentFields on Experiment {
 
 export const RUN_FIELDS = `fragment RunFields on Run {
   id experimentId name status lifecycle startTime endTime parentRunId userId environment
-  source { gitCommit gitRepo source entryPoint }
+  source { gitCommit gitRepo source entryPoint gitBranch gitDirty gitDiffSha256 command workingDir }
+  reproductionOfId
   params { key value }
   tags { key value }
   metrics { key value step timestamp count }

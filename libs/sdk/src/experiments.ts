@@ -1,5 +1,6 @@
 import { EXPERIMENT_FIELDS } from './documents.js';
 import { toKeyValues } from './key-values.js';
+import { asOfVariable, type ReadOptions } from './as-of.js';
 import type { Transport } from './transport.js';
 import type { Experiment, KeyValuesInput, LifecycleFilter } from './types.js';
 
@@ -12,11 +13,11 @@ export interface CreateExperimentInput {
 export interface ExperimentsApi {
   /** Fails with CONFLICT if the name is taken (by a soft-deleted experiment too). */
   create(input: CreateExperimentInput): Promise<Experiment>;
-  list(opts?: { lifecycle?: LifecycleFilter; nameContains?: string }): Promise<Experiment[]>;
+  list(opts?: { lifecycle?: LifecycleFilter; nameContains?: string } & ReadOptions): Promise<Experiment[]>;
   /** Fails with NOT_FOUND if there is no such experiment. */
-  get(id: string): Promise<Experiment>;
+  get(id: string, opts?: ReadOptions): Promise<Experiment>;
   /** Fails with NOT_FOUND if there is no such experiment. */
-  getByName(name: string): Promise<Experiment>;
+  getByName(name: string, opts?: ReadOptions): Promise<Experiment>;
   delete(id: string): Promise<Experiment>;
   restore(id: string): Promise<Experiment>;
   setTags(id: string, tags: KeyValuesInput): Promise<Experiment>;
@@ -32,10 +33,10 @@ export function experimentsApi(t: Transport): ExperimentsApi {
     );
     return data[field]!;
   };
-  const lookup = async (variables: { id?: string; name?: string }) => {
+  const lookup = async (variables: { id?: string; name?: string }, opts: ReadOptions) => {
     const data = await t.graphql<{ experiment: Experiment }>(
-      `query($id: ID, $name: String) { experiment(id: $id, name: $name) { ...ExperimentFields } } ${EXPERIMENT_FIELDS}`,
-      variables,
+      `query($id: ID, $name: String, $asOf: AsOf) { experiment(id: $id, name: $name, asOf: $asOf) { ...ExperimentFields } } ${EXPERIMENT_FIELDS}`,
+      { ...variables, asOf: asOfVariable(opts.asOf) },
       { retry: true },
     );
     return data.experiment;
@@ -51,16 +52,16 @@ export function experimentsApi(t: Transport): ExperimentsApi {
       }),
     async list(opts = {}) {
       const data = await t.graphql<{ experiments: Experiment[] }>(
-        `query($lifecycle: LifecycleFilter, $nameContains: String) {
-          experiments(lifecycle: $lifecycle, nameContains: $nameContains) { ...ExperimentFields }
+        `query($lifecycle: LifecycleFilter, $nameContains: String, $asOf: AsOf) {
+          experiments(lifecycle: $lifecycle, nameContains: $nameContains, asOf: $asOf) { ...ExperimentFields }
         } ${EXPERIMENT_FIELDS}`,
-        { lifecycle: opts.lifecycle ?? 'ACTIVE', nameContains: opts.nameContains ?? null },
+        { lifecycle: opts.lifecycle ?? 'ACTIVE', nameContains: opts.nameContains ?? null, asOf: asOfVariable(opts.asOf) },
         { retry: true },
       );
       return data.experiments;
     },
-    get: (id) => lookup({ id }),
-    getByName: (name) => lookup({ name }),
+    get: (id, opts = {}) => lookup({ id }, opts),
+    getByName: (name, opts = {}) => lookup({ name }, opts),
     delete: (id) => mutate('experiment', '$id: ID!', 'deleteExperiment(id: $id)', { id }),
     restore: (id) => mutate('experiment', '$id: ID!', 'restoreExperiment(id: $id)', { id }),
     setTags: (id, tags) =>

@@ -2,9 +2,21 @@ export { createClient, DEFAULT_EXPERIMENT_ID, type ChronicleClient, type ClientO
 export { ActiveRun, type ActiveRunOptions } from './active-run.js';
 export { ChronicleApiError, ChronicleNetworkError, isRetryable } from './errors.js';
 export type { CreateExperimentInput, ExperimentsApi } from './experiments.js';
-export type { RunSearch, RunsApi, StartRunInput } from './runs.js';
+export type { RunSearch, RunsApi, StartRunInput, StartRunSource } from './runs.js';
 export type { TokensApi, UsersApi } from './users.js';
-export type { AuditApi, AuditEntry, AuditEntryPage, AuditExportFormat, AuditLogFilter, IntegrityBreak, IntegrityReport } from './audit.js';
+export type {
+  AuditApi,
+  AuditEntry,
+  AuditEntryPage,
+  AuditExportFormat,
+  AuditLogFilter,
+  AuditReportDocument,
+  AuditReportFormat,
+  IntegrityBreak,
+  IntegrityReport,
+  RecipeDocument,
+  ReproductionRecipeResult,
+} from './audit.js';
 export type { ArtifactDownload, ArtifactUpload, ArtifactsApi } from './artifacts.js';
 export type { ModelStage, ModelVersion, ModelsApi, PointerPeriod, RegisteredModel } from './models.js';
 export type { RetryOptions } from './transport.js';
@@ -62,3 +74,4 @@ export {
   type RunInputDeclaration,
   type RunInputView,
 } from './datasets.js';
+export type { AsOf, ReadOptions } from './as-of.js';

@@ -1,5 +1,6 @@
 import type { Transport } from './transport.js';
 import type { KeyValue } from './types.js';
+import { asOfVariable, type ReadOptions } from './as-of.js';
 
 export type ModelStage = 'NONE' | 'STAGING' | 'PRODUCTION' | 'ARCHIVED';
 
@@ -46,8 +47,8 @@ const MODEL = `name description tags { key value } card { intendedUse limitation
 
 export interface ModelsApi {
   register(input: { name: string; description?: string; tags?: KeyValue[]; card?: Partial<RegisteredModel['card']> }): Promise<RegisteredModel>;
-  list(opts?: { nameContains?: string }): Promise<RegisteredModel[]>;
-  get(name: string): Promise<RegisteredModel>;
+  list(opts?: { nameContains?: string } & ReadOptions): Promise<RegisteredModel[]>;
+  get(name: string, opts?: ReadOptions): Promise<RegisteredModel>;
   createVersion(input: { model: string; runId: string; artifactPath: string; format?: string; description?: string }): Promise<ModelVersion>;
   /** With `expectedCurrentVersion` (0: none), a compare-and-set: CONFLICT if another version holds the alias. */
   setAlias(model: string, alias: string, version: number, expectedCurrentVersion?: number): Promise<ModelVersion>;
@@ -55,8 +56,8 @@ export interface ModelsApi {
   transitionStage(model: string, version: number, stage: ModelStage, opts?: { archiveExisting?: boolean }): Promise<ModelVersion>;
   deleteVersion(model: string, version: number): Promise<ModelVersion>;
   /** `name@alias`, `name/Production` or `name/3`. */
-  resolve(ref: string): Promise<ModelVersion>;
-  aliasHistory(model: string, alias: string, at?: number): Promise<PointerPeriod[]>;
+  resolve(ref: string, opts?: ReadOptions): Promise<ModelVersion>;
+  aliasHistory(model: string, alias: string, at?: number, opts?: ReadOptions): Promise<PointerPeriod[]>;
 }
 
 export function modelsApi(t: Transport): ModelsApi {
@@ -69,8 +70,9 @@ export function modelsApi(t: Transport): ModelsApi {
   return {
     register: (input) =>
       write(`mutation($i: RegisterModelInput!) { registerModel(input: $i) { ${MODEL} } }`, { i: input }),
-    list: (opts = {}) => read(`query($n: String) { models(nameContains: $n) { ${MODEL} } }`, { n: opts.nameContains ?? null }),
-    get: (name) => read(`query($n: String!) { model(name: $n) { ${MODEL} } }`, { n: name }),
+    list: (opts = {}) =>
+      read(`query($n: String, $asOf: AsOf) { models(nameContains: $n, asOf: $asOf) { ${MODEL} } }`, { n: opts.nameContains ?? null, asOf: asOfVariable(opts.asOf) }),
+    get: (name, opts = {}) => read(`query($n: String!, $asOf: AsOf) { model(name: $n, asOf: $asOf) { ${MODEL} } }`, { n: name, asOf: asOfVariable(opts.asOf) }),
     createVersion: (input) =>
       write(`mutation($i: CreateModelVersionInput!) { createModelVersion(input: $i) { ${VERSION} } }`, { i: input }),
     setAlias: (model, alias, version, expectedCurrentVersion) =>
@@ -91,12 +93,12 @@ export function modelsApi(t: Transport): ModelsApi {
       ),
     deleteVersion: (model, version) =>
       write(`mutation($m: String!, $v: Int!) { deleteModelVersion(model: $m, version: $v) { ${VERSION} } }`, { m: model, v: version }),
-    resolve: (ref) => read(`query($r: String!) { resolveModel(ref: $r) { ${VERSION} } }`, { r: ref }),
-    aliasHistory: (model, alias, at) =>
-      read(`query($m: String!, $a: String!, $at: Float) { aliasHistory(model: $m, alias: $a, at: $at) { model alias version fromTime toTime setBy } }`, {
-        m: model,
-        a: alias,
-        at: at ?? null,
-      }),
+    resolve: (ref, opts = {}) =>
+      read(`query($r: String!, $asOf: AsOf) { resolveModel(ref: $r, asOf: $asOf) { ${VERSION} } }`, { r: ref, asOf: asOfVariable(opts.asOf) }),
+    aliasHistory: (model, alias, at, opts = {}) =>
+      read(
+        `query($m: String!, $a: String!, $at: Float, $asOf: AsOf) { aliasHistory(model: $m, alias: $a, at: $at, asOf: $asOf) { model alias version fromTime toTime setBy } }`,
+        { m: model, a: alias, at: at ?? null, asOf: asOfVariable(opts.asOf) },
+      ),
   };
 }

@@ -14,6 +14,7 @@ import type {
   RunPage,
   TerminalStatus,
 } from './types.js';
+import { asOfVariable, type AsOf, type ReadOptions } from './as-of.js';
 
 export interface RunSearch {
   experimentIds?: string[];
@@ -25,6 +26,8 @@ export interface RunSearch {
   /** `pageInfo.endCursor` of the previous page. */
   after?: string;
   lifecycle?: LifecycleFilter;
+  /** Search the runs as they stood at this point of the log. */
+  asOf?: AsOf;
 }
 
 export interface StartRunInput {
@@ -34,20 +37,37 @@ export interface StartRunInput {
   name?: string;
   tags?: KeyValuesInput;
   parentRunId?: string;
-  source?: { gitCommit?: string; gitRepo?: string; source?: string; entryPoint?: string };
+  source?: StartRunSource;
   environment?: Record<string, unknown>;
   /** Milliseconds since the epoch; the server's clock when omitted. */
   startTime?: number;
+  /** The run this one reproduces: the link shows on both runs. */
+  reproductionOf?: string;
+}
+
+/** The code behind a run; `@chronicle/sdk/node`'s captureRunContext fills it from git. */
+export interface StartRunSource {
+  gitCommit?: string;
+  gitRepo?: string;
+  source?: string;
+  entryPoint?: string;
+  gitBranch?: string;
+  gitDirty?: boolean;
+  /** At most 64 KB; for a larger diff send gitDiffSha256 alone. */
+  gitDiff?: string;
+  gitDiffSha256?: string;
+  command?: string[];
+  workingDir?: string;
 }
 
 export interface RunsApi {
   /** Fails with NOT_FOUND if there is no such run. */
-  get(id: string): Promise<Run>;
+  get(id: string, opts?: ReadOptions): Promise<Run>;
   search(query?: RunSearch): Promise<RunPage>;
   /** Every point of one metric, ordered by step (all pages). */
-  metricHistory(runId: string, key: string): Promise<MetricHistory>;
+  metricHistory(runId: string, key: string, opts?: ReadOptions): Promise<MetricHistory>;
   /** A chart-ready series of at most `maxPoints` finite points (server default 1000). */
-  metricSeries(runId: string, key: string, maxPoints?: number): Promise<MetricSeries>;
+  metricSeries(runId: string, key: string, maxPoints?: number, opts?: ReadOptions): Promise<MetricSeries>;
   /** Starts a run and returns it; `client.startRun` wraps this in an ActiveRun. */
   start(input: StartRunInput): Promise<Run>;
   /** Params are immutable: a different value for a logged key fails with BAD_USER_INPUT. */
@@ -77,15 +97,15 @@ export function runsApi(t: Transport): RunsApi {
   };
 
   return {
-    async get(id) {
-      const data = await t.graphql<{ run: WireRun }>(`query($id: ID!) { run(id: $id) { ...RunFields } } ${RUN_FIELDS}`, { id }, { retry: true });
+    async get(id, opts = {}) {
+      const data = await t.graphql<{ run: WireRun }>(`query($id: ID!, $asOf: AsOf) { run(id: $id, asOf: $asOf) { ...RunFields } } ${RUN_FIELDS}`, { id, asOf: asOfVariable(opts.asOf) }, { retry: true });
       return decodeRun(data.run);
     },
 
     async search(q = {}) {
       const data = await t.graphql<{ runs: { nodes: WireRun[]; pageInfo: RunPage['pageInfo']; totalCount: number } }>(
-        `query($experimentIds: [ID!], $filter: String, $orderBy: [String!], $first: Int, $after: String, $lifecycle: LifecycleFilter) {
-          runs(experimentIds: $experimentIds, filter: $filter, orderBy: $orderBy, first: $first, after: $after, lifecycle: $lifecycle) {
+        `query($experimentIds: [ID!], $filter: String, $orderBy: [String!], $first: Int, $after: String, $lifecycle: LifecycleFilter, $asOf: AsOf) {
+          runs(experimentIds: $experimentIds, filter: $filter, orderBy: $orderBy, first: $first, after: $after, lifecycle: $lifecycle, asOf: $asOf) {
             nodes { ...RunFields } pageInfo { endCursor hasNextPage } totalCount
           }
         } ${RUN_FIELDS}`,
@@ -96,13 +116,14 @@ export function runsApi(t: Transport): RunsApi {
           first: q.first ?? 50,
           after: q.after ?? null,
           lifecycle: q.lifecycle ?? 'ACTIVE',
+          asOf: asOfVariable(q.asOf),
         },
         { retry: true },
       );
       return { ...data.runs, nodes: data.runs.nodes.map(decodeRun) };
     },
 
-    async metricHistory(runId, key) {
+    async metricHistory(runId, key, opts = {}) {
       const points: MetricPoint[] = [];
       let after: string | null = null;
       let totalCount = 0;
@@ -110,12 +131,13 @@ export function runsApi(t: Transport): RunsApi {
         const data: {
           metricHistory: { totalCount: number; points: { step: number; value: unknown; timestamp: number }[]; pageInfo: RunPage['pageInfo'] };
         } = await t.graphql(
-          `query($runId: ID!, $key: String!, $first: Int, $after: String) {
-            metricHistory(runId: $runId, key: $key, first: $first, after: $after) {
+          `query($runId: ID!, $key: String!, $first: Int, $after: String, $asOf: AsOf) {
+            metricHistory(runId: $runId, key: $key, first: $first, after: $after, asOf: $asOf) {
               totalCount points { step value timestamp } pageInfo { endCursor hasNextPage }
             }
           }`,
-          { runId, key, first: HISTORY_PAGE, after },
+          // Every page from the same point of the log, so pages of a moving series stay consistent.
+          { runId, key, first: HISTORY_PAGE, after, asOf: asOfVariable(opts.asOf) },
           { retry: true },
         );
         const page = data.metricHistory;
@@ -127,12 +149,12 @@ export function runsApi(t: Transport): RunsApi {
       return { runId, key, totalCount, points };
     },
 
-    async metricSeries(runId, key, maxPoints) {
+    async metricSeries(runId, key, maxPoints, opts = {}) {
       const data = await t.graphql<{ metricSeries: MetricSeries }>(
-        `query($runId: ID!, $key: String!, $maxPoints: Int) {
-          metricSeries(runId: $runId, key: $key, maxPoints: $maxPoints) { runId key level totalPoints points { step value } }
+        `query($runId: ID!, $key: String!, $maxPoints: Int, $asOf: AsOf) {
+          metricSeries(runId: $runId, key: $key, maxPoints: $maxPoints, asOf: $asOf) { runId key level totalPoints points { step value } }
         }`,
-        { runId, key, maxPoints: maxPoints ?? 1000 },
+        { runId, key, maxPoints: maxPoints ?? 1000, asOf: asOfVariable(opts.asOf) },
         { retry: true },
       );
       return data.metricSeries;
@@ -148,6 +170,7 @@ export function runsApi(t: Transport): RunsApi {
           ...(input.source !== undefined ? { source: input.source } : {}),
           ...(input.environment !== undefined ? { environment: input.environment } : {}),
           ...(input.startTime !== undefined ? { startTime: input.startTime } : {}),
+          ...(input.reproductionOf !== undefined ? { reproductionOf: input.reproductionOf } : {}),
           tags: toKeyValues(input.tags),
         },
       }),

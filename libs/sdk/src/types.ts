@@ -39,6 +39,13 @@ export interface RunSource {
   gitRepo: string | null;
   source: string | null;
   entryPoint: string | null;
+  gitBranch?: string | null;
+  gitDirty?: boolean | null;
+  gitDiffSha256?: string | null;
+  /** The command line that ran, interpreter first. */
+  command?: string[] | null;
+  /** Where it ran, relative to the repository root. */
+  workingDir?: string | null;
 }
 
 export interface Run {
@@ -56,6 +63,8 @@ export interface Run {
   params: KeyValue[];
   tags: KeyValue[];
   metrics: LatestMetric[];
+  /** The run this one reproduces (`chronicle reproduce --execute`); null for an ordinary run. */
+  reproductionOfId?: string | null;
 }
 
 export interface PageInfo {

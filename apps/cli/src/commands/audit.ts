@@ -1,10 +1,11 @@
 import { createWriteStream, existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { AuditEntryPage, AuditExportFormat, AuditLogFilter, IntegrityBreak, IntegrityReport } from '@chronicle/sdk';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
 import { collect, integer } from '../args.js';
 import { CliError, contextOf, type CommandContext } from '../context.js';
 import { formatDuration, formatTime, table, type Io } from '../output.js';
@@ -100,7 +101,8 @@ Examples:
   $ chronicle audit log --actor user:ada --since 7d
   $ chronicle audit log --type RunDeleted --type ExperimentDeleted --format csv --output deletions.csv
   $ chronicle audit verify
-  $ chronicle audit verify --data-dir ./.chronicle   # the server must be stopped`,
+  $ chronicle audit verify --data-dir ./.chronicle   # the server must be stopped
+  $ chronicle audit report churn 3 --format json --out churn-v3.json`,
     );
 
   audit
@@ -133,6 +135,35 @@ Examples:
         ctx.emit(page, () => renderPage(page, (c) => `--after ${c}`));
       },
     );
+
+  audit
+    .command('report')
+    .argument('<model>', 'the registered model')
+    .addArgument(new Argument('<version>', 'the version number').argParser(integer({ min: 1 })))
+    .description('the audit report of one model version: what trained it, on which data, approvals, promotions, refusals, deployments, integrity')
+    .addOption(new Option('--format <format>', 'md (for people) or json (schema chronicle.audit-report/v1)').choices(['md', 'json']).default('md'))
+    .option('-o, --out <file>', 'write the report to this file instead of stdout')
+    .option('--as-of <position|time>', 'the report as the log stood then: a global position or an ISO 8601 time')
+    .option('--no-verify', 'skip the integrity check (it reads the whole log and needs the maintainer role)')
+    .addHelpText(
+      'after',
+      `
+Exits 1 if a stream the report relies on fails verification.
+
+Examples:
+  $ chronicle audit report churn 3 --out churn-v3-audit.md
+  $ chronicle audit report churn 3 --format json --as-of 2026-11-01T00:00:00Z`,
+    )
+    .action(async (model: string, n: number, opts: { format: 'md' | 'json'; out?: string; asOf?: string; verify: boolean }, cmd: Command) => {
+      const ctx = contextOf(cmd, io);
+      const doc = await ctx.client.audit.report(model, n, { format: opts.format, verify: opts.verify, ...(opts.asOf !== undefined ? { asOf: opts.asOf } : {}) });
+      if (opts.out) {
+        await writeFile(opts.out, doc.content);
+        io.err(`wrote the ${opts.format === 'json' ? 'JSON' : 'Markdown'} audit report of ${model} version ${n} to ${opts.out}\n`);
+      } else ctx.emit(doc.report, () => doc.content);
+      if (doc.integrityOk === false)
+        throw new CliError(`a stream this report relies on fails verification; run \`chronicle audit verify\` for details`, 'INTEGRITY_BROKEN');
+    });
 
   audit
     .command('verify')

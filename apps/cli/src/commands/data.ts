@@ -10,6 +10,7 @@ import { defaultCacheDir, HashCache } from '../data/hash-cache.js';
 import { hashFiles } from '../data/hash-pool.js';
 import { walkTree, type WalkedFile } from '../data/walk.js';
 import { formatTime, table, type Io } from '../output.js';
+import { asOfOf, asOfOption } from '../as-of-option.js';
 
 // Small files are read whole for upload; larger ones stream.
 const READ_WHOLE_MAX = 1024 * 1024;
@@ -166,9 +167,10 @@ See docs/datasets.md.`,
   data
     .command('log <dataset>')
     .description('list the versions of a dataset, newest first')
-    .action(async (dataset: string, _o: unknown, cmd: Command) => {
+    .addOption(asOfOption())
+    .action(async (dataset: string, opts: { asOf?: number | string }, cmd: Command) => {
       const ctx = contextOf(cmd, io);
-      const versions = await ctx.client.datasets.versions(dataset);
+      const versions = await ctx.client.datasets.versions(dataset, asOfOf(opts));
       ctx.emit(versions, () =>
         table(
           ['VERSION', 'PARENT', 'FILES', 'BYTES', 'TAGS', 'AUTHOR', 'CREATED', 'MESSAGE'],

@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Deployment, WebhookEventKind } from '@chronicle/sdk';
 import { CliError, contextOf } from '../context.js';
 import { formatDuration, formatTime, table, type Io } from '../output.js';
+import { asOfOf, asOfOption } from '../as-of-option.js';
 
 /** `60s`, `500ms`, `2m`, `1h`; a bare number is seconds. */
 export function parseDuration(raw: string): number {
@@ -115,9 +116,10 @@ file, materialised) and CHRONICLE_ARTIFACT_SHA256. See docs/deployments.md for w
   env
     .command('list')
     .description('list environments and what is live in each')
-    .action(async (_o: unknown, cmd: Command) => {
+    .addOption(asOfOption())
+    .action(async (opts: { asOf?: number | string }, cmd: Command) => {
       const ctx = contextOf(cmd, io);
-      const envs = await ctx.client.deployments.environments();
+      const envs = await ctx.client.deployments.environments(asOfOf(opts));
       ctx.emit(envs, () =>
         table(['NAME', 'TARGET', 'TIMEOUT', 'CREATED'], envs.map((e) => [e.name, e.targetUrl ?? (e.targetArgv ?? []).join(' '), formatDuration(e.timeoutMs), formatTime(e.createdAt)])),
       );
@@ -159,9 +161,10 @@ file, materialised) and CHRONICLE_ARTIFACT_SHA256. See docs/deployments.md for w
     .description("an environment's deployment history, newest first")
     .requiredOption('--env <environment>', 'the environment')
     .option('--first <n>', 'how many', (v) => Number(v), 20)
-    .action(async (opts: { env: string; first: number }, cmd: Command) => {
+    .addOption(asOfOption())
+    .action(async (opts: { env: string; first: number; asOf?: number | string }, cmd: Command) => {
       const ctx = contextOf(cmd, io);
-      const page = await ctx.client.deployments.list(opts.env, { first: opts.first });
+      const page = await ctx.client.deployments.list(opts.env, { first: opts.first, ...asOfOf(opts) });
       ctx.emit(page.nodes, () =>
         table(
           ['ID', 'MODEL', 'VERSION', 'STATUS', 'BY', 'REQUESTED', 'REASON'],

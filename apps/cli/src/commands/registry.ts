@@ -10,6 +10,7 @@ import { Option, type Command } from 'commander';
 import { collectPair, integer } from '../args.js';
 import { CliError, contextOf } from '../context.js';
 import { formatTime, table, type Io } from '../output.js';
+import { asOfOf, asOfOption } from '../as-of-option.js';
 
 // Below this a bar would only flicker.
 const PROGRESS_MIN_BYTES = 8 * 1024 * 1024;
@@ -151,9 +152,10 @@ Examples:
     .command('list')
     .description('list models')
     .option('--name-contains <text>')
-    .action(async (opts: { nameContains?: string }, cmd: Command) => {
+    .addOption(asOfOption())
+    .action(async (opts: { nameContains?: string; asOf?: number | string }, cmd: Command) => {
       const ctx = contextOf(cmd, io);
-      const list = await ctx.client.models.list(opts.nameContains ? { nameContains: opts.nameContains } : {});
+      const list = await ctx.client.models.list({ ...(opts.nameContains ? { nameContains: opts.nameContains } : {}), ...asOfOf(opts) });
       ctx.emit(list, () =>
         list.length === 0
           ? 'no models\n'
@@ -164,9 +166,10 @@ Examples:
   models
     .command('show <name>')
     .description('show a model, its card and versions')
-    .action(async (name: string, _opts: unknown, cmd: Command) => {
+    .addOption(asOfOption())
+    .action(async (name: string, opts: { asOf?: number | string }, cmd: Command) => {
       const ctx = contextOf(cmd, io);
-      const m = await ctx.client.models.get(name);
+      const m = await ctx.client.models.get(name, asOfOf(opts));
       ctx.emit(m, () => renderModel(m));
     });
 

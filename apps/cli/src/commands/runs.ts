@@ -3,10 +3,12 @@ import type { KeyValue, LifecycleFilter, Run, TerminalStatus } from '@chronicle/
 import { Argument, Option, type Command } from 'commander';
 import { collect, collectPair, integer, metricPair, STATUS_CHOICES, terminalStatus } from '../args.js';
 import { asciiChart } from '../chart.js';
+import { captureRunContext } from '@chronicle/sdk/node';
 import { contextOf } from '../context.js';
 import { formatOf, importMetrics, type ImportFormat } from '../import-metrics.js';
 import { formatDuration, formatTime, formatValue, table, type Io } from '../output.js';
 import { resolveExperiment } from './experiments.js';
+import { asOfOf, asOfOption } from '../as-of-option.js';
 
 const METRIC_COLUMNS = 3;
 
@@ -77,9 +79,10 @@ Examples:
     .option('--after <cursor>', 'the cursor printed under the previous page')
     .option('--deleted', 'only soft-deleted runs')
     .option('--all', 'active and deleted runs')
+    .addOption(asOfOption())
     .action(
       async (
-        opts: { experiment?: string[]; filter?: string; orderBy?: string[]; limit: number; after?: string; deleted?: boolean; all?: boolean },
+        opts: { experiment?: string[]; filter?: string; orderBy?: string[]; limit: number; after?: string; deleted?: boolean; all?: boolean; asOf?: number | string },
         cmd: Command,
       ) => {
         const ctx = contextOf(cmd, io);
@@ -94,6 +97,7 @@ Examples:
           ...(opts.after ? { after: opts.after } : {}),
           first: opts.limit,
           lifecycle,
+          ...asOfOf(opts),
         });
         ctx.emit(page, () => {
           if (page.nodes.length === 0) return 'no runs match\n';
@@ -119,11 +123,12 @@ Examples:
   runs
     .command('show <runId>')
     .description('show a run: status, params, tags and latest metrics')
-    .action(async (runId: string, _opts: unknown, cmd: Command) => {
+    .addOption(asOfOption())
+    .action(async (runId: string, opts: { asOf?: number | string }, cmd: Command) => {
       const ctx = contextOf(cmd, io);
-      const run = await ctx.client.runs.get(runId);
+      const run = await ctx.client.runs.get(runId, asOfOf(opts));
       if (ctx.json) return ctx.emit(run, () => '');
-      const experiment = await ctx.client.experiments.get(run.experimentId).catch(() => null);
+      const experiment = await ctx.client.experiments.get(run.experimentId, asOfOf(opts)).catch(() => null);
       ctx.emit(run, () => renderRun(run, experiment?.name ?? null));
     });
 
@@ -135,11 +140,15 @@ Examples:
     .option('-t, --tag <key=value>', 'a tag (repeatable)', collectPair)
     .option('-p, --param <key=value>', 'a param (repeatable; params are immutable)', collectPair)
     .option('--parent <runId>', 'nest the run under another run of the same experiment')
+    .option('--no-git', "don't record the current directory's git commit, branch, remote and uncommitted diff")
     .action(
-      async (opts: { experiment: string; name?: string; tag?: KeyValue[]; param?: KeyValue[]; parent?: string }, cmd: Command) => {
+      async (opts: { experiment: string; name?: string; tag?: KeyValue[]; param?: KeyValue[]; parent?: string; git: boolean }, cmd: Command) => {
         const ctx = contextOf(cmd, io);
         const experiment = await resolveExperiment(ctx.client, opts.experiment);
+        // The git state of where the run is started from, so `chronicle reproduce` can name the code.
+        const source = opts.git ? (await captureRunContext({ command: false })).source : undefined;
         let run = await ctx.client.runs.start({
+          ...(source && Object.keys(source).length > 0 ? { source } : {}),
           experimentId: experiment.id,
           ...(opts.name !== undefined ? { name: opts.name } : {}),
           ...(opts.parent !== undefined ? { parentRunId: opts.parent } : {}),
@@ -244,9 +253,10 @@ Examples:
     .description('print a downsampled series of one metric, with an ASCII chart')
     .addOption(new Option('-m, --max-points <n>', 'at most this many points').argParser(integer({ min: 2, max: 100_000 })).default(50))
     .option('--no-chart', 'the table only')
-    .action(async (runId: string, key: string, opts: { maxPoints: number; chart: boolean }, cmd: Command) => {
+    .addOption(asOfOption())
+    .action(async (runId: string, key: string, opts: { maxPoints: number; chart: boolean; asOf?: number | string }, cmd: Command) => {
       const ctx = contextOf(cmd, io);
-      const series = await ctx.client.runs.metricSeries(runId, key, opts.maxPoints);
+      const series = await ctx.client.runs.metricSeries(runId, key, opts.maxPoints, asOfOf(opts));
       ctx.emit(series, () => {
         const shown = series.points.length;
         let out = `${key} on run ${runId}: ${series.totalPoints} points stored, ${shown} shown`;

@@ -7,6 +7,7 @@ import type { ServerConfig } from '../config.js';
 import type { Platform } from '../platform.js';
 import { registerAdmin } from './admin-route.js';
 import { registerAuditExport } from './audit-route.js';
+import { registerAuditReport } from './audit-report-route.js';
 import { errorHandler } from './error-handler.js';
 import { registerArtifacts } from './artifacts-route.js';
 import { registerBlobs } from './blobs-route.js';
@@ -65,6 +66,7 @@ export async function createHttpApp(platform: Platform, config: ServerConfig, lo
   registerArtifacts(app, platform);
   registerBlobs(app, platform);
   registerAuditExport(app, platform);
+  registerAuditReport(app, platform);
   registerAdmin(app, platform, config.dataDir);
   await registerMlflowApi(app, platform);
   await registerGraphQL(app, platform);

@@ -21,6 +21,7 @@ export async function registerGraphQL(app: FastifyInstance, platform: Platform):
       commands: platform.commands,
       read: platform.read,
       audit: platform.audit,
+      timeTravel: platform.timeTravel,
       correlationId: request.id,
       manifests: { load: (sha256: string) => loadManifest(platform.blobs, sha256) },
       ...(typeof request.headers['idempotency-key'] === 'string' ? { idempotencyKey: request.headers['idempotency-key'] } : {}),

@@ -105,3 +105,103 @@ export function decodeDouble(value: unknown, field: string): number {
   }
   throw invalidParameter(`Invalid value ${JSON.stringify(value)} for parameter '${field}' supplied: expected a double`);
 }
+
+/**
+ * A request message: the JSON body of a POST, or the query string of a GET (where the client
+ * sends every field as text and repeated fields as repeated parameters).
+ */
+export type MlflowMessage = Record<string, unknown>;
+
+export function messageOf(request: FastifyRequest): MlflowMessage {
+  const source = request.method === 'GET' ? request.query : request.body;
+  if (source === undefined || source === null || source === '') return {};
+  if (typeof source !== 'object' || Array.isArray(source)) throw invalidParameter('The request body must be a JSON object');
+  return source as MlflowMessage;
+}
+
+const present = (v: unknown) => v !== undefined && v !== null;
+
+/** MLflow's wording for a required field that is missing. */
+export function missingParameter(field: string): MlflowError {
+  return invalidParameter(`Missing value for required parameter '${field}'. See the API docs for more information about request parameters.`);
+}
+
+export function optionalString(m: MlflowMessage, field: string): string | undefined {
+  const v = m[field];
+  if (!present(v)) return undefined;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected a string`);
+}
+
+export function requiredString(m: MlflowMessage, field: string): string {
+  const v = optionalString(m, field);
+  if (v === undefined || v === '') throw missingParameter(field);
+  return v;
+}
+
+/** `run_id`, or the older `run_uuid` that clients still send beside it. */
+export function runIdOf(m: MlflowMessage): string {
+  const id = optionalString(m, 'run_id') || optionalString(m, 'run_uuid');
+  if (!id) throw missingParameter('run_id');
+  return id;
+}
+
+/** A protobuf int64: a JSON number or its decimal text (protobuf-JSON writes int64 as a string). */
+export function optionalInt64(m: MlflowMessage, field: string): number | undefined {
+  const v = m[field];
+  if (!present(v) || v === '') return undefined;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : Number.NaN;
+  if (!Number.isSafeInteger(n))
+    throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected an integer`);
+  return n;
+}
+
+export function optionalStringList(m: MlflowMessage, field: string): string[] {
+  const v = m[field];
+  if (!present(v)) return [];
+  const list = Array.isArray(v) ? v : [v];
+  return list.map((item) => {
+    if (typeof item === 'string') return item;
+    if (typeof item === 'number') return String(item);
+    throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected a list of strings`);
+  });
+}
+
+/** Repeated `{key, value}` messages (tags, params). A value may be absent, meaning "". */
+export function keyValues(m: MlflowMessage, field: string): { key: string; value: string }[] {
+  const v = m[field];
+  if (!present(v)) return [];
+  if (!Array.isArray(v)) throw invalidParameter(`Invalid value for parameter '${field}' supplied: expected a list of {key, value}`);
+  return v.map((item, i) => {
+    if (item === null || typeof item !== 'object') throw invalidParameter(`${field}[${i}] must be an object with key and value`);
+    const kv = item as MlflowMessage;
+    const key = optionalString(kv, 'key');
+    if (key === undefined) throw missingParameter(`${field}[${i}].key`);
+    return { key, value: optionalString(kv, 'value') ?? '' };
+  });
+}
+
+/** MLflow's run lifecycle names for Chronicle's lifecycle filter. */
+export type ViewType = 'active' | 'deleted' | 'all';
+
+export function viewTypeOf(m: MlflowMessage, field: string): ViewType {
+  const v = m[field];
+  if (!present(v) || v === '') return 'active';
+  switch (v) {
+    case 'ACTIVE_ONLY':
+    case 1:
+    case '1':
+      return 'active';
+    case 'DELETED_ONLY':
+    case 2:
+    case '2':
+      return 'deleted';
+    case 'ALL':
+    case 3:
+    case '3':
+      return 'all';
+    default:
+      throw invalidParameter(`Invalid value ${JSON.stringify(v)} for parameter '${field}' supplied: expected ACTIVE_ONLY, DELETED_ONLY or ALL`);
+  }
+}

@@ -9,9 +9,12 @@ export type RestoreExperiment = { type: 'RestoreExperiment'; data: { experimentI
 export type SetExperimentTags = { type: 'SetExperimentTags'; data: { experimentId: string; tags: KeyValue[] } };
 export type DescribeExperiment = { type: 'DescribeExperiment'; data: { experimentId: string; description: string } };
 
+/** The handler claims the new name and releases the old one in the same append. */
+export type RenameExperiment = { type: 'RenameExperiment'; data: { experimentId: string; name: string } };
 export type ExperimentCommand =
   | CreateExperiment
   | DeleteExperiment
   | RestoreExperiment
   | SetExperimentTags
-  | DescribeExperiment;
+  | DescribeExperiment
+  | RenameExperiment;

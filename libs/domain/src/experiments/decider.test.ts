@@ -47,3 +47,26 @@ describe('experiment names', () => {
   it('refuses a taken name with a conflict', () =>
     expect(() => experimentNameDecider.decide(claim, { claimedBy: 'e0' })).toThrow(/already exists/));
 });
+
+describe('renaming', () => {
+  const rename = (name: string): ExperimentCommand => ({ type: 'RenameExperiment', data: { experimentId: 'e1', name } });
+  it('records the new and the previous name; the same name is a no-op', () => {
+    expect(given(created).when(rename(' retention '))).toEqual([
+      { type: 'ExperimentRenamed', data: { experimentId: 'e1', name: 'retention', previousName: 'churn' } },
+    ]);
+    expect(given(created).when(rename('churn'))).toEqual([]);
+  });
+  it('refuses a deleted or missing experiment', () => {
+    expect(() => given(created, deleted).when(rename('x'))).toThrow(IllegalTransition);
+    expect(() => given().when(rename('x'))).toThrow(NotFound);
+  });
+  it('frees a released name for a new claim, and only its holder may release it', () => {
+    const claim = { type: 'ClaimExperimentName' as const, data: { name: 'churn', experimentId: 'e2' } };
+    const release = { type: 'ReleaseExperimentName' as const, data: { name: 'churn', experimentId: 'e1' } };
+    const [released] = experimentNameDecider.decide(release, { claimedBy: 'e1' });
+    const after = experimentNameDecider.evolve({ claimedBy: 'e1' }, released!);
+    expect(after).toEqual({ claimedBy: null });
+    expect(experimentNameDecider.decide(claim, after)).toHaveLength(1);
+    expect(() => experimentNameDecider.decide(release, { claimedBy: 'e9' })).toThrow(ConcurrencyConflict);
+  });
+});

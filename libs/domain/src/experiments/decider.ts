@@ -8,7 +8,7 @@ import {
   type KeyValue,
 } from '../shared/validation.js';
 import type { ExperimentCommand } from './commands.js';
-import type { ExperimentEvent, ExperimentNameClaimed } from './events.js';
+import type { ExperimentEvent, ExperimentNameClaimed, ExperimentNameReleased } from './events.js';
 
 export const MAX_DESCRIPTION_LENGTH = 20_000;
 
@@ -63,6 +63,13 @@ export function decideExperiment(cmd: ExperimentCommand, e: Experiment): Experim
       const tags = validateTags('tag', cmd.data.tags).filter((t) => e.tags[t.key] !== t.value);
       return tags.length === 0 ? [] : [{ type: 'ExperimentTagsSet', data: { experimentId: e.experimentId, tags } }];
     }
+    case 'RenameExperiment': {
+      requireExisting(e, cmd.data.experimentId);
+      if (e.status === 'deleted')
+        throw new IllegalTransition(`experiment ${e.name} is deleted; restore it before renaming it`);
+      const name = validateText('experiment name', cmd.data.name, MAX_NAME_LENGTH).trim();
+      return name === e.name ? [] : [{ type: 'ExperimentRenamed', data: { experimentId: e.experimentId, name, previousName: e.name } }];
+    }
     case 'DescribeExperiment': {
       requireExisting(e, cmd.data.experimentId);
       const description = validateText('experiment description', cmd.data.description, MAX_DESCRIPTION_LENGTH, {
@@ -92,6 +99,8 @@ export function evolveExperiment(e: Experiment, ev: ExperimentEvent): Experiment
       return { ...e, tags: { ...e.tags, ...Object.fromEntries(ev.data.tags.map((t) => [t.key, t.value])) } };
     case 'ExperimentDescribed':
       return e;
+    case 'ExperimentRenamed':
+      return { ...e, name: ev.data.name };
     default:
       return assertNever(ev);
   }
@@ -103,17 +112,27 @@ export const experimentDecider: Decider<Experiment, ExperimentCommand, Experimen
   initialState: initialExperiment,
 };
 
-/** The name registry: a name stream holds at most one claim, forever (names of deleted experiments stay taken, as in MLflow). */
+/**
+ * The name registry: a name stream holds at most one claim at a time. A claim lasts until a
+ * rename releases it (names of deleted experiments stay taken, as in MLflow).
+ */
 export interface NameClaim {
   claimedBy: string | null;
 }
-export const experimentNameDecider: Decider<
-  NameClaim,
-  { type: 'ClaimExperimentName'; data: { name: string; experimentId: string } },
-  ExperimentNameClaimed
-> = {
+export type ExperimentNameCommand =
+  | { type: 'ClaimExperimentName'; data: { name: string; experimentId: string } }
+  | { type: 'ReleaseExperimentName'; data: { name: string; experimentId: string } };
+
+export const experimentNameDecider: Decider<NameClaim, ExperimentNameCommand, ExperimentNameClaimed | ExperimentNameReleased> = {
   initialState: () => ({ claimedBy: null }),
   decide(cmd, s) {
+    if (cmd.type === 'ReleaseExperimentName') {
+      if (s.claimedBy !== cmd.data.experimentId)
+        throw new ConcurrencyConflict(`the name "${cmd.data.name}" is not held by experiment ${cmd.data.experimentId}`, {
+          name: cmd.data.name,
+        });
+      return [{ type: 'ExperimentNameReleased', data: cmd.data }];
+    }
     if (s.claimedBy !== null)
       throw new ConcurrencyConflict(`an experiment named "${cmd.data.name}" already exists`, {
         name: cmd.data.name,
@@ -121,5 +140,5 @@ export const experimentNameDecider: Decider<
       });
     return [{ type: 'ExperimentNameClaimed', data: cmd.data }];
   },
-  evolve: (_s, ev) => ({ claimedBy: ev.data.experimentId }),
+  evolve: (_s, ev) => ({ claimedBy: ev.type === 'ExperimentNameReleased' ? null : ev.data.experimentId }),
 };

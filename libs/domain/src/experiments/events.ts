@@ -14,11 +14,15 @@ export type ExperimentRestored = DomainEvent<'ExperimentRestored', { experimentI
 export type ExperimentTagsSet = DomainEvent<'ExperimentTagsSet', { experimentId: string; tags: KeyValue[] }>;
 export type ExperimentDescribed = DomainEvent<'ExperimentDescribed', { experimentId: string; description: string }>;
 
+export type ExperimentRenamed = DomainEvent<'ExperimentRenamed', { experimentId: string; name: string; previousName: string }>;
 export type ExperimentEvent =
   | ExperimentCreated
   | ExperimentDeleted
   | ExperimentRestored
   | ExperimentTagsSet
-  | ExperimentDescribed;
+  | ExperimentDescribed
+  | ExperimentRenamed;
 
 export type ExperimentNameClaimed = DomainEvent<'ExperimentNameClaimed', { name: string; experimentId: string }>;
+/** A rename frees the old name: the claim ends and the name may be claimed again. */
+export type ExperimentNameReleased = DomainEvent<'ExperimentNameReleased', { name: string; experimentId: string }>;

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConcurrencyConflict, IllegalTransition, NotFound, ValidationFailed } from '../errors.js';
 import type { ModelCommand } from './commands.js';
-import { decideModel, evolveModel, initialModel } from './decider.js';
+import { decideModel, decideModelRename, evolveModel, initialModel, retriedCreation } from './decider.js';
 import type { ModelEvent } from './events.js';
 import { parseModelRef } from './ref.js';
 
+const state = (...past: ModelEvent[]) => past.reduce(evolveModel, initialModel());
 const given = (...past: ModelEvent[]) => ({
   when: (cmd: ModelCommand) => decideModel(cmd, past.reduce(evolveModel, initialModel())),
 });
@@ -116,5 +117,105 @@ describe('model references', () => {
     expect(parseModelRef('churn/production')).toEqual({ name: 'churn', kind: 'stage', stage: 'Production' });
     expect(parseModelRef('churn/3')).toEqual({ name: 'churn', kind: 'version', version: 3 });
     expect(() => parseModelRef('churn')).toThrow(ValidationFailed);
+  });
+});
+
+describe('descriptions and tags (the MLflow registry API)', () => {
+  it('updates descriptions and sets or deletes tags of models and versions', () => {
+    expect(given(registered).when({ type: 'UpdateModelDescription', data: { name: 'churn', description: 'new', at: 7 } })).toEqual([
+      { type: 'ModelDescriptionUpdated', data: { name: 'churn', description: 'new', at: 7 } },
+    ]);
+    expect(given(registered).when({ type: 'SetModelTag', data: { name: 'churn', key: 'team', value: 'risk', at: 7 } })[0]!.data).toEqual({
+      name: 'churn',
+      key: 'team',
+      value: 'risk',
+      at: 7,
+    });
+    expect(given(registered, v1).when({ type: 'SetModelVersionTag', data: { name: 'churn', version: 1, key: 'k', value: 'v', at: 7 } })[0]!.type).toBe(
+      'ModelVersionTagSet',
+    );
+    expect(given(registered, v1).when({ type: 'DeleteModelVersionTag', data: { name: 'churn', version: 1, key: 'k', at: 7 } })[0]!.type).toBe(
+      'ModelVersionTagDeleted',
+    );
+  });
+  it('refuses tags on unknown versions and invalid keys', () => {
+    expect(() => given(registered).when({ type: 'SetModelVersionTag', data: { name: 'churn', version: 4, key: 'k', value: 'v', at: 7 } })).toThrow(
+      NotFound,
+    );
+    expect(() => given(registered).when({ type: 'SetModelTag', data: { name: 'churn', key: '../x', value: 'v', at: 7 } })).toThrow(ValidationFailed);
+  });
+});
+
+describe('deleting and renaming models', () => {
+  it('deletes a model, freeing its name for a new model that numbers from 1 again', () => {
+    const deleted = given(registered, v1, championV1).when({ type: 'DeleteModel', data: { name: 'churn', at: 8 } });
+    expect(deleted).toEqual([{ type: 'ModelDeleted', data: { name: 'churn', at: 8 } }]);
+    const again = given(registered, v1, ...deleted).when(register)[0]!;
+    expect(given(registered, v1, ...deleted, again).when(createVersion())[0]!.data).toMatchObject({ version: 1 });
+  });
+  it('refuses to delete or rename a deployed model', () => {
+    expect(() => given(registered, v1).when({ type: 'DeleteModel', data: { name: 'churn', deployed: ['version 1 in prod'], at: 8 } })).toThrow(
+      IllegalTransition,
+    );
+    expect(() =>
+      decideModelRename({ type: 'RenameModel', data: { name: 'churn', newName: 'x', deployed: ['version 1 in prod'], at: 8 } }, state(registered, v1), initialModel()),
+    ).toThrow(IllegalTransition);
+  });
+  it('renames: the old stream frees the name, the new one carries versions, stages and aliases on', () => {
+    const old = state(registered, v1, v2, championV1);
+    const { from, to } = decideModelRename({ type: 'RenameModel', data: { name: 'churn', newName: 'attrition', at: 9 } }, old, initialModel());
+    expect(from).toEqual([{ type: 'ModelRenamed', data: { name: 'churn', newName: 'attrition', at: 9 } }]);
+    const moved = to.reduce(evolveModel, initialModel());
+    expect(moved).toMatchObject({ name: 'attrition', registered: true, lastVersion: 2, aliases: { champion: 1 } });
+    expect(moved.versions[2]).toEqual({ stage: 'None', deleted: false, runId: 'r2' });
+    expect(from.reduce(evolveModel, old).registered).toBe(false);
+    expect(decideModel({ ...createVersion(), data: { ...createVersion().data, name: 'attrition' } } as ModelCommand, moved)[0]!.data).toMatchObject({
+      name: 'attrition',
+      version: 3,
+    });
+  });
+  it('refuses a taken new name and a gated model', () => {
+    expect(() => decideModelRename({ type: 'RenameModel', data: { name: 'churn', newName: 'other', at: 9 } }, state(registered), state(registered))).toThrow(
+      ConcurrencyConflict,
+    );
+    expect(() =>
+      decideModelRename({ type: 'RenameModel', data: { name: 'churn', newName: 'other', gated: true, at: 9 } }, state(registered), initialModel()),
+    ).toThrow(/promotion gates/);
+  });
+});
+
+describe('blind retries (no idempotency key)', () => {
+  const retry = { fingerprint: 'f1', withinMs: 600_000 };
+  const withRetry = (at: number, fingerprint = 'f1'): ModelCommand => ({
+    type: 'CreateModelVersion',
+    data: { ...(createVersion().data as object), at, retry: { fingerprint, withinMs: 600_000 } } as never,
+  });
+  it('answers a repeated request within the window with the version it made, and writes nothing', () => {
+    const first = given(registered).when(withRetry(1_000))[0]!;
+    expect(first.data).toMatchObject({ version: 1, requestFingerprint: 'f1' });
+    const after = state(registered, first);
+    expect(decideModel(withRetry(5_000), after)).toEqual([]);
+    expect(retriedCreation(after, retry, 5_000)).toBe(1);
+  });
+  it('creates a new version when the client received the first answer: the same request again is meant', () => {
+    const first = given(registered).when(withRetry(1_000))[0]!;
+    const delivered: ModelCommand = { ...withRetry(5_000), data: { ...(withRetry(5_000).data as object), retry: { ...retry, delivered: [1] } } as never };
+    expect(decideModel(delivered, state(registered, first))[0]!.data).toMatchObject({ version: 2 });
+  });
+  it('creates a new version for another request, after the window, or once the first was deleted', () => {
+    const first = given(registered).when(withRetry(1_000))[0]!;
+    expect(decideModel(withRetry(5_000, 'f2'), state(registered, first))[0]!.data).toMatchObject({ version: 2 });
+    expect(decideModel(withRetry(1_000 + 600_001), state(registered, first))[0]!.data).toMatchObject({ version: 2 });
+    const gone: ModelEvent = { type: 'ModelVersionDeleted', data: { name: 'churn', version: 1, at: 2_000 } };
+    expect(decideModel(withRetry(5_000), state(registered, first, gone))[0]!.data).toMatchObject({ version: 2 });
+  });
+  it('answers a repeated registration of a model with no error', () => {
+    const reg = (at: number, fingerprint: string): ModelCommand => ({ type: 'RegisterModel', data: { ...register.data, at, retry: { fingerprint, withinMs: 600_000 } } as never });
+    const first = given().when(reg(1, 'r'))[0]!;
+    expect(given(first).when(reg(2, 'r'))).toEqual([]);
+    expect(() => given(first).when(reg(2, 'other'))).toThrow(ConcurrencyConflict);
+    const deliveredReg: ModelCommand = { type: 'RegisterModel', data: { ...register.data, at: 2, retry: { fingerprint: 'r', withinMs: 600_000, delivered: [0] } } as never };
+    expect(() => given(first).when(deliveredReg)).toThrow(ConcurrencyConflict);
+    expect(() => given(first).when(register)).toThrow(ConcurrencyConflict);
   });
 });

@@ -3,13 +3,25 @@ import { validateTags } from '../experiments/decider.js';
 import type { Decider } from '../shared/decider.js';
 import { MAX_NAME_LENGTH, validateText } from '../shared/validation.js';
 import { validateArtifactPath } from '../runs/decider.js';
-import type { ExpectedHolder, ModelCommand } from './commands.js';
+import { MAX_TAG_VALUE_LENGTH, validateKey } from '../shared/validation.js';
+import type { ExpectedHolder, ModelCommand, RenameModel, RetryWindow } from './commands.js';
 import { MODEL_STAGES, type ModelCard, type ModelEvent, type ModelStage } from './events.js';
 
 export interface ModelVersionState {
   stage: ModelStage;
   deleted: boolean;
+  /** The run that made it; absent only in states built before it was kept. */
+  runId?: string;
 }
+
+/** A recent creation, remembered to recognise a blind retry of its request. */
+export interface RecentCreation {
+  fingerprint: string;
+  version: number;
+  at: number;
+}
+// Enough for the burst of registrations one model sees within any sane retry window.
+const RECENT_CREATIONS = 32;
 
 export interface RegisteredModel {
   name: string;
@@ -18,9 +30,29 @@ export interface RegisteredModel {
   lastVersion: number;
   versions: Record<number, ModelVersionState>;
   aliases: Record<string, number>;
+  /** The registering request's fingerprint, when it asked for retries to be recognised. */
+  registration?: { fingerprint: string; at: number } | null;
+  recentCreations?: RecentCreation[];
 }
 
 export const initialModel = (): RegisteredModel => ({ name: '', registered: false, lastVersion: 0, versions: {}, aliases: {} });
+
+const withinRetryWindow = (retry: RetryWindow | undefined, fingerprint: string, firstAt: number, at: number) =>
+  retry !== undefined && retry.fingerprint === fingerprint && at - firstAt <= retry.withinMs;
+
+/** The version a blind retry of a version creation must answer with, or null: it is a new request. */
+export function retriedCreation(model: RegisteredModel, retry: RetryWindow | undefined, at: number): number | null {
+  if (!retry) return null;
+  for (const c of model.recentCreations ?? [])
+    if (withinRetryWindow(retry, c.fingerprint, c.at, at) && model.versions[c.version]?.deleted === false && !retry.delivered?.includes(c.version))
+      return c.version;
+  return null;
+}
+
+const validateTag = (kind: string, key: unknown, value: unknown) => ({
+  key: validateKey(kind, key),
+  value: validateText(`${kind} "${String(key)}" value`, value, MAX_TAG_VALUE_LENGTH, { allowEmpty: true }),
+});
 
 // '@' and '/' separate the parts of a model reference (`name@alias`, `name/3`), so names never contain them.
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -84,12 +116,55 @@ function checkHolder(model: RegisteredModel, alias: string, expected: ExpectedHo
     );
 }
 
+const MAX_SOURCE_LENGTH = 4096;
+
+function refuseWhileDeployed(name: string, action: string, deployed: readonly string[] | undefined): void {
+  // Deployments record the model by name and version: removing or renaming it would orphan them.
+  if (deployed && deployed.length > 0)
+    throw new IllegalTransition(`cannot ${action} model ${name}: ${deployed.join(', ')} deployed; deploy another model first`, {
+      model: name,
+      deployed: [...deployed],
+    });
+}
+
+/**
+ * Renaming moves the model from one stream to another: both are decided here, and the caller
+ * appends both lists in one atomic write at the revisions the states were read at.
+ */
+export function decideModelRename(cmd: RenameModel, from: RegisteredModel, to: RegisteredModel): { from: ModelEvent[]; to: ModelEvent[] } {
+  const d = cmd.data;
+  requireModel(from, d.name);
+  const newName = validateModelName(d.newName);
+  if (newName === from.name) throw new ValidationFailed(`model ${newName} already has that name`, { field: 'newName' });
+  if (to.registered) throw new ConcurrencyConflict(`model ${newName} already exists`, { model: newName });
+  refuseWhileDeployed(from.name, 'rename', d.deployed);
+  if (d.gated)
+    throw new IllegalTransition(`cannot rename model ${from.name}: its promotion gates and approvals are recorded under its name`, {
+      model: from.name,
+    });
+  const versions: Record<string, { stage: ModelStage; deleted: boolean; runId: string }> = {};
+  for (const [n, v] of Object.entries(from.versions)) versions[n] = { stage: v.stage, deleted: v.deleted, runId: v.runId ?? '' };
+  return {
+    from: [{ type: 'ModelRenamed', data: { name: from.name, newName, at: d.at } }],
+    to: [
+      {
+        type: 'ModelRenamedFrom',
+        data: { name: newName, previousName: from.name, lastVersion: from.lastVersion, versions, aliases: { ...from.aliases }, at: d.at },
+      },
+    ],
+  };
+}
+
 export function decideModel(cmd: ModelCommand, model: RegisteredModel): ModelEvent[] {
   switch (cmd.type) {
     case 'RegisterModel': {
       const d = cmd.data;
       const name = validateModelName(d.name);
-      if (model.registered) throw new ConcurrencyConflict(`model ${name} already exists`, { model: name });
+      if (model.registered) {
+        const first = model.registration;
+        if (first && d.retry && withinRetryWindow(d.retry, first.fingerprint, first.at, d.at) && !d.retry.delivered?.includes(0)) return [];
+        throw new ConcurrencyConflict(`model ${name} already exists`, { model: name });
+      }
       return [
         {
           type: 'ModelRegistered',
@@ -99,6 +174,7 @@ export function decideModel(cmd: ModelCommand, model: RegisteredModel): ModelEve
             tags: validateTags('tag', d.tags),
             card: validateCard(d.card),
             at: d.at,
+            ...(d.retry ? { requestFingerprint: d.retry.fingerprint } : {}),
           },
         },
       ];
@@ -106,6 +182,7 @@ export function decideModel(cmd: ModelCommand, model: RegisteredModel): ModelEve
     case 'CreateModelVersion': {
       const d = cmd.data;
       requireModel(model, d.name);
+      if (retriedCreation(model, d.retry, d.at) !== null) return [];
       validateArtifactPath(d.artifactPath);
       if (d.artifact === null)
         throw new NotFound(`run ${d.runId} has no artifact "${d.artifactPath}"`, { runId: d.runId, path: d.artifactPath });
@@ -127,9 +204,54 @@ export function decideModel(cmd: ModelCommand, model: RegisteredModel): ModelEve
             signature: d.signature,
             description: validateText('description', d.description, MAX_CARD_FIELD, { allowEmpty: true }),
             at: d.at,
+            ...(d.source != null ? { source: validateText('source', d.source, MAX_SOURCE_LENGTH) } : {}),
+            ...(d.tags && d.tags.length > 0 ? { tags: validateTags('tag', d.tags) } : {}),
+            ...(d.loggedModelId != null ? { loggedModelId: validateText('loggedModelId', d.loggedModelId, MAX_NAME_LENGTH) } : {}),
+            ...(d.retry ? { requestFingerprint: d.retry.fingerprint } : {}),
           },
         },
       ];
+    }
+    case 'UpdateModelDescription': {
+      const d = cmd.data;
+      requireModel(model, d.name);
+      const description = validateText('description', d.description, MAX_CARD_FIELD, { allowEmpty: true });
+      return [{ type: 'ModelDescriptionUpdated', data: { name: model.name, description, at: d.at } }];
+    }
+    case 'SetModelTag': {
+      const d = cmd.data;
+      requireModel(model, d.name);
+      return [{ type: 'ModelTagSet', data: { name: model.name, ...validateTag('tag', d.key, d.value), at: d.at } }];
+    }
+    case 'DeleteModelTag': {
+      const d = cmd.data;
+      requireModel(model, d.name);
+      return [{ type: 'ModelTagDeleted', data: { name: model.name, key: validateKey('tag', d.key), at: d.at } }];
+    }
+    case 'UpdateModelVersionDescription': {
+      const d = cmd.data;
+      requireModel(model, d.name);
+      requireVersion(model, d.version);
+      const description = validateText('description', d.description, MAX_CARD_FIELD, { allowEmpty: true });
+      return [{ type: 'ModelVersionDescriptionUpdated', data: { name: model.name, version: d.version, description, at: d.at } }];
+    }
+    case 'SetModelVersionTag': {
+      const d = cmd.data;
+      requireModel(model, d.name);
+      requireVersion(model, d.version);
+      return [{ type: 'ModelVersionTagSet', data: { name: model.name, version: d.version, ...validateTag('tag', d.key, d.value), at: d.at } }];
+    }
+    case 'DeleteModelVersionTag': {
+      const d = cmd.data;
+      requireModel(model, d.name);
+      requireVersion(model, d.version);
+      return [{ type: 'ModelVersionTagDeleted', data: { name: model.name, version: d.version, key: validateKey('tag', d.key), at: d.at } }];
+    }
+    case 'DeleteModel': {
+      const d = cmd.data;
+      requireModel(model, d.name);
+      refuseWhileDeployed(model.name, 'delete', d.deployed);
+      return [{ type: 'ModelDeleted', data: { name: model.name, at: d.at } }];
     }
     case 'SetModelAlias': {
       const d = cmd.data;
@@ -205,20 +327,55 @@ const MODEL_EVENT_TYPES: ReadonlySet<string> = new Set<ModelEvent['type']>([
   'ModelAliasRemoved',
   'ModelVersionStageChanged',
   'ModelVersionDeleted',
+  'ModelDescriptionUpdated',
+  'ModelTagSet',
+  'ModelTagDeleted',
+  'ModelVersionDescriptionUpdated',
+  'ModelVersionTagSet',
+  'ModelVersionTagDeleted',
+  'ModelDeleted',
+  'ModelRenamed',
+  'ModelRenamedFrom',
 ]);
 
 export function evolveModel(model: RegisteredModel, ev: ModelEvent): RegisteredModel {
   // The model's stream also carries promotion events (gates, approvals, refusals); none moves a pointer.
   if (!MODEL_EVENT_TYPES.has(ev.type)) return model;
   switch (ev.type) {
-    case 'ModelRegistered':
-      return { ...initialModel(), name: ev.data.name, registered: true };
-    case 'ModelVersionCreated':
-      return {
+    case 'ModelRegistered': {
+      const fp = ev.data.requestFingerprint;
+      return { ...initialModel(), name: ev.data.name, registered: true, ...(fp ? { registration: { fingerprint: fp, at: ev.data.at } } : {}) };
+    }
+    case 'ModelVersionCreated': {
+      const d = ev.data;
+      const next: RegisteredModel = {
         ...model,
-        lastVersion: Math.max(model.lastVersion, ev.data.version),
-        versions: { ...model.versions, [ev.data.version]: { stage: 'None', deleted: false } },
+        lastVersion: Math.max(model.lastVersion, d.version),
+        versions: { ...model.versions, [d.version]: { stage: 'None', deleted: false, runId: d.runId } },
       };
+      if (d.requestFingerprint)
+        next.recentCreations = [...(model.recentCreations ?? []), { fingerprint: d.requestFingerprint, version: d.version, at: d.at }].slice(
+          -RECENT_CREATIONS,
+        );
+      return next;
+    }
+    case 'ModelDeleted':
+    case 'ModelRenamed':
+      // The name is free: registering it again starts a new model on this stream.
+      return { ...initialModel(), name: model.name };
+    case 'ModelRenamedFrom': {
+      const d = ev.data;
+      const versions: Record<number, ModelVersionState> = {};
+      for (const [n, v] of Object.entries(d.versions)) versions[Number(n)] = { ...v };
+      return { ...initialModel(), name: d.name, registered: true, lastVersion: d.lastVersion, versions, aliases: { ...d.aliases } };
+    }
+    case 'ModelDescriptionUpdated':
+    case 'ModelTagSet':
+    case 'ModelTagDeleted':
+    case 'ModelVersionDescriptionUpdated':
+    case 'ModelVersionTagSet':
+    case 'ModelVersionTagDeleted':
+      return model;
     case 'ModelAliasSet':
       return { ...model, aliases: { ...model.aliases, [ev.data.alias]: ev.data.version } };
     case 'ModelAliasRemoved': {

@@ -19,7 +19,15 @@ export interface ModelCard {
 
 export type ModelRegistered = DomainEvent<
   'ModelRegistered',
-  { name: string; description: string; tags: KeyValue[]; card: ModelCard; at: number }
+  {
+    name: string;
+    description: string;
+    tags: KeyValue[];
+    card: ModelCard;
+    at: number;
+    /** Fingerprint of the registering request, when the caller asked for blind retries to be recognised. */
+    requestFingerprint?: string;
+  }
 >;
 export type ModelVersionCreated = DomainEvent<
   'ModelVersionCreated',
@@ -35,6 +43,11 @@ export type ModelVersionCreated = DomainEvent<
     signature: Record<string, unknown> | null;
     description: string;
     at: number;
+    /** Fields added for the MLflow API; absent on versions created before them. */
+    source?: string | null;
+    tags?: KeyValue[];
+    loggedModelId?: string | null;
+    requestFingerprint?: string;
   }
 >;
 export type ModelAliasSet = DomainEvent<
@@ -48,7 +61,44 @@ export type ModelVersionStageChanged = DomainEvent<
 >;
 export type ModelVersionDeleted = DomainEvent<'ModelVersionDeleted', { name: string; version: number; at: number }>;
 
+export type ModelDescriptionUpdated = DomainEvent<'ModelDescriptionUpdated', { name: string; description: string; at: number }>;
+export type ModelTagSet = DomainEvent<'ModelTagSet', { name: string; key: string; value: string; at: number }>;
+export type ModelTagDeleted = DomainEvent<'ModelTagDeleted', { name: string; key: string; at: number }>;
+export type ModelVersionDescriptionUpdated = DomainEvent<
+  'ModelVersionDescriptionUpdated',
+  { name: string; version: number; description: string; at: number }
+>;
+export type ModelVersionTagSet = DomainEvent<'ModelVersionTagSet', { name: string; version: number; key: string; value: string; at: number }>;
+export type ModelVersionTagDeleted = DomainEvent<'ModelVersionTagDeleted', { name: string; version: number; key: string; at: number }>;
+/** The model, its versions and aliases are gone; the name is free again. */
+export type ModelDeleted = DomainEvent<'ModelDeleted', { name: string; at: number }>;
+/** On the old name's stream: the model now lives under `newName`, and the old name is free. */
+export type ModelRenamed = DomainEvent<'ModelRenamed', { name: string; newName: string; at: number }>;
+/**
+ * On the new name's stream, in the same append as ModelRenamed: what the deciders need of the
+ * model to carry on under its new name (version numbers keep counting from `lastVersion`).
+ */
+export type ModelRenamedFrom = DomainEvent<
+  'ModelRenamedFrom',
+  {
+    name: string;
+    previousName: string;
+    lastVersion: number;
+    versions: Record<string, { stage: ModelStage; deleted: boolean; runId: string }>;
+    aliases: Record<string, number>;
+    at: number;
+  }
+>;
 export type ModelEvent =
+  | ModelDescriptionUpdated
+  | ModelTagSet
+  | ModelTagDeleted
+  | ModelVersionDescriptionUpdated
+  | ModelVersionTagSet
+  | ModelVersionTagDeleted
+  | ModelDeleted
+  | ModelRenamed
+  | ModelRenamedFrom
   | ModelRegistered
   | ModelVersionCreated
   | ModelAliasSet

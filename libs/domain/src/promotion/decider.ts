@@ -137,6 +137,9 @@ export function evolvePromotion(state: PromotionState, ev: PromotionDecisionEven
     const model = evolveModel(state.model, ev as ModelEvent);
     if (ev.type === 'ModelRegistered') return { ...initialPromotionState(), model };
     if (ev.type === 'ModelVersionCreated') return { ...state, model, runOf: { ...state.runOf, [ev.data.version]: ev.data.runId } };
+    // A renamed model starts its new stream without gates or approvals (renaming a gated model is refused).
+    if (ev.type === 'ModelRenamedFrom')
+      return { ...initialPromotionState(), model, runOf: Object.fromEntries(Object.entries(ev.data.versions).map(([n, v]) => [Number(n), v.runId])) };
     return { ...state, model };
   }
   const e = ev as PromotionEvent;

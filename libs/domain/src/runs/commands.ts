@@ -4,6 +4,8 @@ import type { RunSource, TerminalStatus } from './events.js';
 /** What a run command needs to know about another aggregate, looked up by the command handler. */
 export type ExperimentFact = { experimentId: string; status: 'active' | 'deleted' } | null;
 export type ParentRunFact = { runId: string; experimentId: string } | null;
+/** The run a reproduction re-runs, looked up by the handler: null, it does not exist. */
+export type ReproducedRunFact = { runId: string } | null;
 
 export interface MetricPoint {
   key: string;
@@ -32,6 +34,10 @@ export type StartRun = {
     experiment: ExperimentFact;
     /** Looked up only when parentRunId is set. */
     parent: ParentRunFact;
+    /** Set when this run reproduces another (`chronicle reproduce --execute`). */
+    reproductionOf?: string | null;
+    /** Looked up only when reproductionOf is set. */
+    reproduced?: ReproducedRunFact;
   };
 };
 export type LogParams = { type: 'LogParams'; data: { runId: string; params: KeyValue[] } };
@@ -52,6 +58,38 @@ export type LogRunArtifact = {
   data: { runId: string; path: string; sha256: string; size: number; contentType: string };
 };
 
+/**
+ * Params, tags and metric points of one run, recorded together or not at all (MLflow's
+ * log-batch). `name`, when given, renames the run in the same append: MLflow treats the
+ * `mlflow.runName` tag and the run's name as one thing.
+ */
+export type LogBatch = {
+  type: 'LogBatch';
+  data: {
+    runId: string;
+    params: KeyValue[];
+    tags: KeyValue[];
+    points: readonly MetricPointInput[];
+    defaultTimestamp: number;
+    name?: string;
+  };
+};
+
+/** A dataset a run used, as MLflow describes one: a reference (name, digest, source), not its content. */
+export interface RunDatasetInput {
+  name: string;
+  digest: string;
+  sourceType: string;
+  source: string;
+  schema: string;
+  profile: string;
+  /** The input's tags, e.g. `mlflow.data.context` = training. */
+  tags: KeyValue[];
+}
+
+/** `models`: ids of logged models the run used (MLflow 3's model inputs). */
+export type LogRunDatasets = { type: 'LogRunDatasets'; data: { runId: string; datasets: RunDatasetInput[]; models?: string[] } };
+
 export type RunCommand =
   | StartRun
   | LogParams
@@ -62,4 +100,6 @@ export type RunCommand =
   | DeleteRun
   | RestoreRun
   | MoveRun
-  | LogRunArtifact;
+  | LogRunArtifact
+  | LogBatch
+  | LogRunDatasets;

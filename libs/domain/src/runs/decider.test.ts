@@ -194,3 +194,78 @@ describe('artifacts are immutable', () => {
       expect(() => given(started).when(log(p, sha('a')))).toThrow(ValidationFailed);
   });
 });
+
+describe('reproductions and source capture', () => {
+  const reproduce = (over: Partial<StartRun['data']>): RunCommand => ({
+    type: 'StartRun',
+    data: { ...startData, runId: 'r2', reproductionOf: 'r1', reproduced: { runId: 'r1' }, ...over },
+  });
+  it('records which run a reproduction re-runs', () =>
+    expect(given().when(reproduce({}))[0]!.data).toMatchObject({ runId: 'r2', reproductionOf: 'r1' }));
+  it('leaves ordinary runs without the field, so their events keep their shape', () =>
+    expect(Object.keys(started.data)).not.toContain('reproductionOf'));
+  it('refuses to reproduce a run that does not exist, or itself', () => {
+    expect(() => given().when(reproduce({ reproduced: null }))).toThrow(NotFound);
+    expect(() => given().when(reproduce({ runId: 'r1' }))).toThrow(/cannot reproduce itself/);
+  });
+  it('keeps a dirty diff, the command and where it ran', () => {
+    const source = { gitCommit: 'abc', gitDirty: true, gitDiff: 'diff --git a/x b/x\n', gitDiffSha256: 'a'.repeat(64), command: ['node', 'train.mjs'], workingDir: 'ml' };
+    expect(given().when({ type: 'StartRun', data: { ...startData, source } })[0]!.data).toMatchObject({ source });
+  });
+  it('refuses a diff over the limit, a malformed command or a working directory outside the repository', () => {
+    const withSource = (source: Record<string, unknown>): RunCommand => ({ type: 'StartRun', data: { ...startData, source: source as never } });
+    expect(() => given().when(withSource({ gitDiff: 'x'.repeat(64 * 1024 + 1) }))).toThrow(/larger than/);
+    expect(() => given().when(withSource({ command: [] }))).toThrow(ValidationFailed);
+    expect(() => given().when(withSource({ command: 'node train.mjs' }))).toThrow(ValidationFailed);
+    expect(() => given().when(withSource({ workingDir: '../elsewhere' }))).toThrow(/relative/);
+    expect(() => given().when(withSource({ gitDirty: 'yes' }))).toThrow(/boolean/);
+    expect(() => given().when(withSource({ gitDiffSha256: 'nothex' }))).toThrow(ValidationFailed);
+  });
+});
+
+describe('log batch (MLflow log-batch)', () => {
+  const batch = (over: Partial<Extract<RunCommand, { type: 'LogBatch' }>['data']> = {}): RunCommand => ({
+    type: 'LogBatch',
+    data: { runId: 'r1', params: [], tags: [], points: [], defaultTimestamp: 99, ...over },
+  });
+  it('records params, tags and points in one decision', () => {
+    const events = given(started).when(
+      batch({ params: [{ key: 'lr', value: '0.1' }], tags: [{ key: 'stage', value: 'dev' }], points: [{ key: 'loss', value: 1, step: 0 }] }),
+    );
+    expect(events.map((e) => e.type)).toEqual(['RunParamsLogged', 'RunTagsSet', 'RunMetricsLogged']);
+  });
+  it('renames the run with the mlflow.runName tag, once', () => {
+    expect(given(started).when(batch({ name: 'renamed' }))).toEqual([{ type: 'RunRenamed', data: { runId: 'r1', name: 'renamed' } }]);
+    expect(given(started).when(batch({ name: 'baseline' }))).toEqual([]);
+  });
+  it('refuses the whole batch when one param would change', () =>
+    expect(() =>
+      given(started, paramsLogged).when(batch({ params: [{ key: 'lr', value: '0.2' }], points: [{ key: 'loss', value: 1 }] })),
+    ).toThrow(/immutable/));
+  it('records nothing for repeats and an empty batch', () => {
+    expect(given(started, paramsLogged).when(batch({ params: [{ key: 'lr', value: '0.1' }], tags: [{ key: 'team', value: 'vision' }] }))).toEqual([]);
+    expect(given(started).when(batch())).toEqual([]);
+  });
+  it('refuses a deleted run', () => expect(() => given(started, deleted).when(batch({ points: [{ key: 'a', value: 1 }] }))).toThrow(IllegalTransition));
+});
+
+describe('dataset inputs (MLflow log-inputs)', () => {
+  const ds = (name: string, digest: string) => ({ name, digest, sourceType: 'code', source: '{}', schema: '', profile: '', tags: [{ key: 'mlflow.data.context', value: 'training' }] });
+  const log = (...datasets: ReturnType<typeof ds>[]): RunCommand => ({ type: 'LogRunDatasets', data: { runId: 'r1', datasets } });
+  it('logs new datasets and skips ones the run already has, by name and digest', () => {
+    const [logged] = given(started).when(log(ds('a', '1'), ds('a', '1')));
+    expect(logged).toEqual({ type: 'RunDatasetsLogged', data: { runId: 'r1', datasets: [ds('a', '1')] } });
+    expect(given(started, logged!).when(log(ds('a', '1')))).toEqual([]);
+    expect(given(started, logged!).when(log(ds('a', '2')))).toHaveLength(1);
+  });
+  it('refuses a dataset without a name', () => expect(() => given(started).when(log(ds('', '1')))).toThrow(ValidationFailed));
+});
+
+describe('logged-model inputs (MLflow 3 log-inputs)', () => {
+  const log = (models: string[]): RunCommand => ({ type: 'LogRunDatasets', data: { runId: 'r1', datasets: [], models } });
+  it('records each model once', () => {
+    const [logged] = given(started).when(log(['m-1', 'm-1', 'm-2']));
+    expect(logged).toEqual({ type: 'RunDatasetsLogged', data: { runId: 'r1', datasets: [], models: ['m-1', 'm-2'] } });
+    expect(given(started, logged!).when(log(['m-2']))).toEqual([]);
+  });
+});

@@ -3,6 +3,7 @@ import { validateTags } from '../experiments/decider.js';
 import type { Decider } from '../shared/decider.js';
 import { encodeMetricValue } from '../shared/metric-value.js';
 import {
+  MAX_KEY_LENGTH,
   MAX_NAME_LENGTH,
   MAX_PARAM_VALUE_LENGTH,
   validateKey,
@@ -10,8 +11,9 @@ import {
   validateTimestamp,
   type KeyValue,
 } from '../shared/validation.js';
-import type { ExperimentFact, MetricPointInput, RunCommand } from './commands.js';
+import type { ExperimentFact, MetricPointInput, RunCommand, RunDatasetInput } from './commands.js';
 import { TERMINAL_STATUSES, type MetricSeriesBatch, type RunEvent, type RunStatus } from './events.js';
+import { validateRunSource } from './source.js';
 
 export const MAX_ENVIRONMENT_BYTES = 64 * 1024;
 
@@ -23,6 +25,12 @@ export interface Run {
   params: Record<string, string>;
   tags: Record<string, string>;
   artifacts: Record<string, { sha256: string; size: number }>;
+  /** Set from RunStarted on; a rename compares against it. */
+  name?: string;
+  /** Dataset inputs logged so far, by datasetInputId. */
+  datasets?: Record<string, true>;
+  /** Logged models the run declared as inputs. */
+  modelInputs?: Record<string, true>;
 }
 
 export const initialRun = (): Run => ({
@@ -104,6 +112,56 @@ export function validateArtifactPath(path: unknown): string {
   return path;
 }
 
+/** Params new to the run; the same value again is nothing new, another value is refused. */
+function freshParams(run: Run, input: readonly KeyValue[]): KeyValue[] {
+  const params = input.map((p) => ({
+    key: validateKey('param', p.key),
+    value: validateText(`param "${p.key}" value`, p.value, MAX_PARAM_VALUE_LENGTH, { allowEmpty: true }),
+  }));
+  uniqueByKey('param', params);
+  const fresh: KeyValue[] = [];
+  for (const p of params) {
+    const old = run.params[p.key];
+    if (old === undefined) {
+      if (!fresh.some((f) => f.key === p.key)) fresh.push(p);
+    } else if (old !== p.value)
+      // Params describe how a run was made; changing one afterwards would rewrite history.
+      throw new ValidationFailed(
+        `param "${p.key}" is already "${old}" on run ${run.runId}; params are immutable, log a different key or start a new run`,
+        { key: p.key, oldValue: old, newValue: p.value },
+      );
+  }
+  return fresh;
+}
+
+/** Tags whose value changes; the last of a key given twice with one value counts once. */
+function changedTags(run: Run, input: readonly KeyValue[]): KeyValue[] {
+  const tags = validateTags('tag', input);
+  uniqueByKey('tag', tags);
+  const changed: KeyValue[] = [];
+  for (const t of tags) if (run.tags[t.key] !== t.value && !changed.some((c) => c.key === t.key)) changed.push(t);
+  return changed;
+}
+
+export const MAX_DATASET_FIELD_LENGTH = 64 * 1024;
+
+/** The identity of a dataset input on a run: MLflow logs one (name, digest) once per run. */
+export const datasetInputId = (d: { name: string; digest: string }) => `${d.name}\u0000${d.digest}`;
+
+function validateDatasetInput(d: RunDatasetInput, i: number): RunDatasetInput {
+  const field = (name: string, value: unknown, max: number, allowEmpty: boolean) =>
+    validateText(`dataset ${i} ${name}`, value, max, { allowEmpty });
+  return {
+    name: field('name', d.name, MAX_NAME_LENGTH, false),
+    digest: field('digest', d.digest, MAX_NAME_LENGTH, false),
+    sourceType: field('source type', d.sourceType, MAX_NAME_LENGTH, true),
+    source: field('source', d.source, MAX_DATASET_FIELD_LENGTH, true),
+    schema: field('schema', d.schema, MAX_DATASET_FIELD_LENGTH, true),
+    profile: field('profile', d.profile, MAX_DATASET_FIELD_LENGTH, true),
+    tags: validateTags('dataset input tag', d.tags),
+  };
+}
+
 export function decideRun(cmd: RunCommand, run: Run): RunEvent[] {
   switch (cmd.type) {
     case 'StartRun': {
@@ -117,6 +175,12 @@ export function decideRun(cmd: RunCommand, run: Run): RunEvent[] {
             field: 'parentRunId',
           });
       }
+      const reproductionOf = d.reproductionOf ?? null;
+      if (reproductionOf !== null) {
+        if (reproductionOf === d.runId) throw new ValidationFailed('a run cannot reproduce itself', { field: 'reproductionOf' });
+        if (!d.reproduced) throw new NotFound(`run ${reproductionOf} does not exist; there is nothing to reproduce`, { runId: reproductionOf });
+      }
+      const source = validateRunSource(d.source);
       const name = d.name === '' ? '' : validateText('run name', d.name, MAX_NAME_LENGTH);
       if (JSON.stringify(d.environment).length > MAX_ENVIRONMENT_BYTES)
         throw new ValidationFailed(`run environment is larger than ${MAX_ENVIRONMENT_BYTES} bytes`, {
@@ -133,9 +197,11 @@ export function decideRun(cmd: RunCommand, run: Run): RunEvent[] {
             name,
             tags,
             parentRunId: d.parentRunId,
-            source: d.source,
+            source,
             environment: d.environment,
             startTime: validateTimestamp('startTime', d.startTime),
+            // Only reproductions carry the field, so every other RunStarted keeps its shape.
+            ...(reproductionOf !== null ? { reproductionOf } : {}),
           },
         },
       ];
@@ -143,23 +209,7 @@ export function decideRun(cmd: RunCommand, run: Run): RunEvent[] {
     case 'LogParams': {
       requireRun(run, cmd.data.runId);
       requireActive(run, 'logging params');
-      const params = cmd.data.params.map((p) => ({
-        key: validateKey('param', p.key),
-        value: validateText(`param "${p.key}" value`, p.value, MAX_PARAM_VALUE_LENGTH, { allowEmpty: true }),
-      }));
-      uniqueByKey('param', params);
-      const fresh: KeyValue[] = [];
-      for (const p of params) {
-        const old = run.params[p.key];
-        if (old === undefined) {
-          if (!fresh.some((f) => f.key === p.key)) fresh.push(p);
-        } else if (old !== p.value)
-          // Params describe how a run was made; changing one afterwards would rewrite history.
-          throw new ValidationFailed(
-            `param "${p.key}" is already "${old}" on run ${run.runId}; params are immutable, log a different key or start a new run`,
-            { key: p.key, oldValue: old, newValue: p.value },
-          );
-      }
+      const fresh = freshParams(run, cmd.data.params);
       return fresh.length === 0 ? [] : [{ type: 'RunParamsLogged', data: { runId: run.runId, params: fresh } }];
     }
     case 'LogMetrics': {
@@ -171,9 +221,7 @@ export function decideRun(cmd: RunCommand, run: Run): RunEvent[] {
     case 'SetRunTags': {
       requireRun(run, cmd.data.runId);
       requireActive(run, 'setting tags');
-      const tags = validateTags('tag', cmd.data.tags);
-      uniqueByKey('tag', tags);
-      const changed = tags.filter((t) => run.tags[t.key] !== t.value);
+      const changed = changedTags(run, cmd.data.tags);
       return changed.length === 0 ? [] : [{ type: 'RunTagsSet', data: { runId: run.runId, tags: changed } }];
     }
     case 'DeleteRunTag': {
@@ -216,6 +264,42 @@ export function decideRun(cmd: RunCommand, run: Run): RunEvent[] {
         },
       ];
     }
+    case 'LogBatch': {
+      const d = cmd.data;
+      requireRun(run, d.runId);
+      requireActive(run, 'logging to it');
+      // Everything is checked before anything is recorded: one bad item refuses the batch.
+      const params = freshParams(run, d.params);
+      const tags = changedTags(run, d.tags);
+      const name = d.name === undefined || d.name === '' ? undefined : validateText('run name', d.name, MAX_NAME_LENGTH);
+      const series = d.points.length === 0 ? [] : toSeriesBatches(d.points, d.defaultTimestamp);
+      const events: RunEvent[] = [];
+      if (name !== undefined && name !== run.name) events.push({ type: 'RunRenamed', data: { runId: run.runId, name } });
+      if (params.length > 0) events.push({ type: 'RunParamsLogged', data: { runId: run.runId, params } });
+      if (tags.length > 0) events.push({ type: 'RunTagsSet', data: { runId: run.runId, tags } });
+      if (series.length > 0) events.push({ type: 'RunMetricsLogged', data: { runId: run.runId, series } });
+      return events;
+    }
+    case 'LogRunDatasets': {
+      requireRun(run, cmd.data.runId);
+      requireActive(run, 'logging inputs');
+      const seen = new Set<string>();
+      const fresh: RunDatasetInput[] = [];
+      cmd.data.datasets.forEach((raw, i) => {
+        const d = validateDatasetInput(raw, i);
+        const id = datasetInputId(d);
+        if (run.datasets?.[id] || seen.has(id)) return;
+        seen.add(id);
+        fresh.push(d);
+      });
+      const models: string[] = [];
+      for (const id of cmd.data.models ?? []) {
+        validateText('logged model id', id, MAX_KEY_LENGTH);
+        if (!run.modelInputs?.[id] && !models.includes(id)) models.push(id);
+      }
+      if (fresh.length === 0 && models.length === 0) return [];
+      return [{ type: 'RunDatasetsLogged', data: { runId: run.runId, datasets: fresh, ...(models.length ? { models } : {}) } }];
+    }
     case 'LogRunArtifact': {
       requireRun(run, cmd.data.runId);
       requireActive(run, 'logging artifacts');
@@ -249,6 +333,7 @@ export function evolveRun(run: Run, ev: RunEvent): Run {
         params: {},
         artifacts: {},
         tags: Object.fromEntries(ev.data.tags.map((t) => [t.key, t.value])),
+        name: ev.data.name,
       };
     case 'RunParamsLogged': {
       const params = { ...run.params };
@@ -275,6 +360,16 @@ export function evolveRun(run: Run, ev: RunEvent): Run {
       return { ...run, deleted: false };
     case 'RunMoved':
       return { ...run, experimentId: ev.data.toExperimentId };
+    case 'RunRenamed':
+      return { ...run, name: ev.data.name };
+    case 'RunDatasetsLogged': {
+      const datasets = { ...run.datasets };
+      for (const d of ev.data.datasets) datasets[datasetInputId(d)] = true;
+      if (!ev.data.models) return { ...run, datasets };
+      const modelInputs = { ...run.modelInputs };
+      for (const id of ev.data.models) modelInputs[id] = true;
+      return { ...run, datasets, modelInputs };
+    }
     case 'RunArtifactLogged':
       return { ...run, artifacts: { ...run.artifacts, [ev.data.path]: { sha256: ev.data.sha256, size: ev.data.size } } };
     default:

@@ -1,6 +1,7 @@
 import type { DomainEvent } from '../shared/decider.js';
 import type { JsonMetricValue } from '../shared/metric-value.js';
 import type { KeyValue } from '../shared/validation.js';
+import type { RunDatasetInput } from './commands.js';
 
 export const runStream = (runId: string) => `run-${runId}`;
 
@@ -13,6 +14,18 @@ export interface RunSource {
   gitRepo?: string | undefined;
   source?: string | undefined;
   entryPoint?: string | undefined;
+  /** The branch checked out when the run started, if any. */
+  gitBranch?: string | undefined;
+  /** Whether the working tree had uncommitted changes to tracked files. */
+  gitDirty?: boolean | undefined;
+  /** `git diff HEAD` of a dirty tree, when small enough to keep (see MAX_GIT_DIFF_BYTES). */
+  gitDiff?: string | undefined;
+  /** SHA-256 of the full diff, kept even when the diff itself is too large: a reproducer can check its patch. */
+  gitDiffSha256?: string | undefined;
+  /** The command line that ran, interpreter first (`node`, `python`), as an argv: never a shell string. */
+  command?: string[] | undefined;
+  /** Where the command ran, relative to the repository root ('' for the root). */
+  workingDir?: string | undefined;
 }
 
 /** Points of one metric key inside one batch, stored column-wise: compact and fast to (de)serialise. */
@@ -34,6 +47,8 @@ export type RunStarted = DomainEvent<
     source: RunSource;
     environment: Record<string, unknown>;
     startTime: number;
+    /** The run this one re-ran to check it reproduces; absent on ordinary runs (and on every run before it existed). */
+    reproductionOf?: string;
   }
 >;
 export type RunParamsLogged = DomainEvent<'RunParamsLogged', { runId: string; params: KeyValue[] }>;
@@ -50,6 +65,14 @@ export type RunArtifactLogged = DomainEvent<
   { runId: string; path: string; sha256: string; size: number; contentType: string }
 >;
 
+export type RunRenamed = DomainEvent<'RunRenamed', { runId: string; name: string }>;
+/** Dataset references a run declared as inputs (MLflow's log-inputs); only ones new to the run. */
+export type RunDatasetsLogged = DomainEvent<
+  'RunDatasetsLogged',
+  // `models` only when the run used logged models, so dataset-only events keep their shape.
+  { runId: string; datasets: RunDatasetInput[]; models?: string[] }
+>;
+
 export type RunEvent =
   | RunStarted
   | RunParamsLogged
@@ -60,4 +83,6 @@ export type RunEvent =
   | RunDeleted
   | RunRestored
   | RunMoved
-  | RunArtifactLogged;
+  | RunArtifactLogged
+  | RunRenamed
+  | RunDatasetsLogged;

@@ -16,6 +16,10 @@ declare global {
      * A metric value: a number, or one of the strings "NaN", "Infinity", "-Infinity".
      */
     metricValue<FieldName extends string>(fieldName: FieldName, opts?: core.CommonInputFieldConfig<TypeName, FieldName>): void // "MetricValue";
+    /**
+     * A point in the past of the event log: a global position (a whole number, e.g. `1234`, or the same as a string) or an ISO 8601 date or time (`"2026-11-27"`, `"2026-11-27T14:05:00Z"`). A time means the state after the last event recorded at or before it; position 0 is the empty state before the first event. Positions beyond the head of the log are refused.
+     */
+    asOf<FieldName extends string>(fieldName: FieldName, opts?: core.CommonInputFieldConfig<TypeName, FieldName>): void // "AsOf";
   }
 }
 declare global {
@@ -28,6 +32,10 @@ declare global {
      * A metric value: a number, or one of the strings "NaN", "Infinity", "-Infinity".
      */
     metricValue<FieldName extends string>(fieldName: FieldName, ...opts: core.ScalarOutSpread<TypeName, FieldName>): void // "MetricValue";
+    /**
+     * A point in the past of the event log: a global position (a whole number, e.g. `1234`, or the same as a string) or an ISO 8601 date or time (`"2026-11-27"`, `"2026-11-27T14:05:00Z"`). A time means the state after the last event recorded at or before it; position 0 is the empty state before the first event. Positions beyond the head of the log are refused.
+     */
+    asOf<FieldName extends string>(fieldName: FieldName, ...opts: core.ScalarOutSpread<TypeName, FieldName>): void // "AsOf";
   }
 }
 
@@ -96,16 +104,23 @@ export interface NexusGenInputs {
     version: string; // String!
   }
   RunSourceInput: { // input type
+    command?: string[] | null; // [String!]
     entryPoint?: string | null; // String
+    gitBranch?: string | null; // String
     gitCommit?: string | null; // String
+    gitDiff?: string | null; // String
+    gitDiffSha256?: string | null; // String
+    gitDirty?: boolean | null; // Boolean
     gitRepo?: string | null; // String
     source?: string | null; // String
+    workingDir?: string | null; // String
   }
   StartRunInput: { // input type
     environment?: NexusGenScalars['JSON'] | null; // JSON
     experimentId: string; // ID!
     name?: string | null; // String
     parentRunId?: string | null; // ID
+    reproductionOf?: string | null; // ID
     runId?: string | null; // ID
     source?: NexusGenInputs['RunSourceInput'] | null; // RunSourceInput
     startTime?: number | null; // Float
@@ -119,6 +134,7 @@ export interface NexusGenInputs {
 }
 
 export interface NexusGenEnums {
+  AuditReportFormat: "JSON" | "MARKDOWN"
   DeploymentStatus: "failed" | "requested" | "rolled_back" | "started" | "succeeded" | "timed_out"
   DeploymentTargetKind: "command" | "webhook"
   GateRuleKind: "approval" | "lineage" | "metric"
@@ -138,6 +154,7 @@ export interface NexusGenScalars {
   Float: number
   Boolean: boolean
   ID: string
+  AsOf: any
   JSON: any
   MetricValue: any
 }
@@ -145,8 +162,14 @@ export interface NexusGenScalars {
 export interface NexusGenObjects {
   ApiToken: sources.ApiToken;
   ApprovalRequirement: sources.ApprovalRequirement;
+  AsOfPoint: { // root type
+    head: number; // Float!
+    position: number; // Float!
+    recordedAt?: number | null; // Float
+  }
   AuditEntry: sources.AuditEntry;
   AuditEntryConnection: sources.AuditEntryConnection;
+  AuditReport: sources.AuditReport;
   ChartPoint: sources.ChartPoint;
   CommitDatasetVersionResult: { // root type
     changed: boolean; // Boolean!
@@ -186,6 +209,10 @@ export interface NexusGenObjects {
   LineageEdge: sources.LineageEdge;
   LineageGraph: sources.LineageGraph;
   LineageNode: sources.LineageNode;
+  LockfileHash: { // root type
+    path: string; // String!
+    sha256: string; // String!
+  }
   LogMetricsPayload: { // root type
     accepted: number; // Int!
     position: number; // Float!
@@ -215,19 +242,41 @@ export interface NexusGenObjects {
   PromotionDecision: sources.PromotionDecision;
   PromotionGates: sources.PromotionGates;
   Query: {};
+  RecipeAsOf: { // root type
+    head: number; // Int!
+    latest: boolean; // Boolean!
+    position: number; // Int!
+    recordedAt?: number | null; // Float
+  }
+  RecipeCode: sources.RecipeCode;
+  RecipeDataset: sources.RecipeDataset;
+  RecipeMetric: sources.RecipeMetric;
+  RecipeSeed: sources.RecipeSeed;
   RegisteredModel: sources.RegisteredModel;
+  ReproductionRecipe: sources.ReproductionRecipe;
   RequiredInput: sources.RequiredInput;
   RuleCheck: sources.RuleCheck;
   Run: sources.Run;
   RunArtifact: sources.RunArtifact;
   RunConnection: sources.RunConnection;
+  RunDataset: sources.RunDataset;
   RunInput: sources.RunInput;
   RunOutput: sources.RunOutput;
   RunSource: { // root type
+    command?: string[] | null; // [String!]
     entryPoint?: string | null; // String
+    gitBranch?: string | null; // String
     gitCommit?: string | null; // String
+    gitDiff?: string | null; // String
+    gitDiffSha256?: string | null; // String
+    gitDirty?: boolean | null; // Boolean
     gitRepo?: string | null; // String
     source?: string | null; // String
+    workingDir?: string | null; // String
+  }
+  RuntimeVersion: { // root type
+    name: string; // String!
+    version: string; // String!
   }
   TabularSummary: sources.TabularSummary;
   User: sources.User;
@@ -265,6 +314,11 @@ export interface NexusGenFieldTypes {
     count: number; // Int!
     minRole: NexusGenEnums['Role']; // Role!
   }
+  AsOfPoint: { // field return type
+    head: number; // Float!
+    position: number; // Float!
+    recordedAt: number | null; // Float
+  }
   AuditEntry: { // field return type
     actor: string; // String!
     causationId: string | null; // String
@@ -280,6 +334,15 @@ export interface NexusGenFieldTypes {
   AuditEntryConnection: { // field return type
     nodes: NexusGenRootTypes['AuditEntry'][]; // [AuditEntry!]!
     pageInfo: NexusGenRootTypes['PageInfo']; // PageInfo!
+  }
+  AuditReport: { // field return type
+    content: string; // String!
+    contentType: string; // String!
+    format: NexusGenEnums['AuditReportFormat']; // AuditReportFormat!
+    integrityOk: boolean | null; // Boolean
+    model: string; // String!
+    report: NexusGenScalars['JSON']; // JSON!
+    version: number; // Int!
   }
   ChartPoint: { // field return type
     step: number; // Float!
@@ -469,6 +532,10 @@ export interface NexusGenFieldTypes {
     node: string; // String!
     run: NexusGenRootTypes['Run'] | null; // Run
   }
+  LockfileHash: { // field return type
+    path: string; // String!
+    sha256: string; // String!
+  }
   LogMetricsPayload: { // field return type
     accepted: number; // Int!
     position: number; // Float!
@@ -522,13 +589,16 @@ export interface NexusGenFieldTypes {
     deleted: boolean; // Boolean!
     description: string; // String!
     format: string | null; // String
+    loggedModelId: string | null; // String
     model: string; // String!
     run: NexusGenRootTypes['Run'] | null; // Run
     runId: string; // ID!
     sha256: string; // String!
     signature: NexusGenScalars['JSON'] | null; // JSON
     size: number; // Float!
+    source: string | null; // String
     stage: NexusGenEnums['ModelStage']; // ModelStage!
+    tags: NexusGenRootTypes['KeyValue'][]; // [KeyValue!]!
     version: number; // Int!
   }
   ModifiedDatasetFile: { // field return type
@@ -623,7 +693,9 @@ export interface NexusGenFieldTypes {
   }
   Query: { // field return type
     aliasHistory: NexusGenRootTypes['PointerPeriod'][]; // [PointerPeriod!]!
+    asOfPoint: NexusGenRootTypes['AsOfPoint']; // AsOfPoint!
     auditLog: NexusGenRootTypes['AuditEntryConnection']; // AuditEntryConnection!
+    auditReport: NexusGenRootTypes['AuditReport']; // AuditReport!
     dataset: NexusGenRootTypes['Dataset'] | null; // Dataset
     datasetDiff: NexusGenRootTypes['DatasetDiff']; // DatasetDiff!
     datasetVersion: NexusGenRootTypes['DatasetVersion'] | null; // DatasetVersion
@@ -648,6 +720,7 @@ export interface NexusGenFieldTypes {
     promotionGateHistory: NexusGenRootTypes['PromotionGates'][]; // [PromotionGates!]!
     promotionGates: NexusGenRootTypes['PromotionGates'] | null; // PromotionGates
     promotionRefusals: NexusGenRootTypes['PromotionDecision'][]; // [PromotionDecision!]!
+    reproductionRecipe: NexusGenRootTypes['ReproductionRecipe']; // ReproductionRecipe!
     resolveModel: NexusGenRootTypes['ModelVersion']; // ModelVersion!
     run: NexusGenRootTypes['Run'] | null; // Run
     runs: NexusGenRootTypes['RunConnection']; // RunConnection!
@@ -657,6 +730,47 @@ export interface NexusGenFieldTypes {
     verifyIntegrity: NexusGenRootTypes['IntegrityReport']; // IntegrityReport!
     webhookDeliveries: NexusGenRootTypes['WebhookDeliveryConnection']; // WebhookDeliveryConnection!
     webhooks: NexusGenRootTypes['Webhook'][]; // [Webhook!]!
+  }
+  RecipeAsOf: { // field return type
+    head: number; // Int!
+    latest: boolean; // Boolean!
+    position: number; // Int!
+    recordedAt: number | null; // Float
+  }
+  RecipeCode: { // field return type
+    branch: string | null; // String
+    commit: string | null; // String
+    diff: string | null; // String
+    diffSha256: string | null; // String
+    dirty: boolean | null; // Boolean
+    entryPoint: string | null; // String
+    repository: string | null; // String
+    source: string | null; // String
+    workingDir: string; // String!
+  }
+  RecipeDataset: { // field return type
+    checkoutCommand: string; // String!
+    checkoutDir: string; // String!
+    dataset: string; // String!
+    deprecated: boolean; // Boolean!
+    deprecationReason: string | null; // String
+    fileCount: number | null; // Int
+    manifestSha256: string | null; // String
+    role: string; // String!
+    totalBytes: number | null; // Float
+    version: number; // Int!
+    versionId: string; // String!
+  }
+  RecipeMetric: { // field return type
+    key: string; // String!
+    step: number; // Float!
+    timestamp: number; // Float!
+    value: NexusGenScalars['MetricValue']; // MetricValue!
+  }
+  RecipeSeed: { // field return type
+    from: string; // String!
+    key: string; // String!
+    value: string; // String!
   }
   RegisteredModel: { // field return type
     aliases: NexusGenRootTypes['ModelAlias'][]; // [ModelAlias!]!
@@ -669,6 +783,31 @@ export interface NexusGenFieldTypes {
     tags: NexusGenRootTypes['KeyValue'][]; // [KeyValue!]!
     updatedAt: number; // Float!
     versions: NexusGenRootTypes['ModelVersion'][]; // [ModelVersion!]!
+  }
+  ReproductionRecipe: { // field return type
+    asOf: NexusGenRootTypes['RecipeAsOf']; // RecipeAsOf!
+    code: NexusGenRootTypes['RecipeCode']; // RecipeCode!
+    command: string[] | null; // [String!]
+    commandLine: string | null; // String
+    datasets: NexusGenRootTypes['RecipeDataset'][]; // [RecipeDataset!]!
+    document: NexusGenScalars['JSON']; // JSON!
+    endTime: number | null; // Float
+    environment: NexusGenScalars['JSON']; // JSON!
+    expectedMetrics: NexusGenRootTypes['RecipeMetric'][]; // [RecipeMetric!]!
+    experimentId: string; // ID!
+    lockfiles: NexusGenRootTypes['LockfileHash'][]; // [LockfileHash!]!
+    markdown: string; // String!
+    missing: string[]; // [String!]!
+    params: NexusGenRootTypes['KeyValue'][]; // [KeyValue!]!
+    reproductionOf: string | null; // ID
+    runId: string; // ID!
+    runName: string; // String!
+    runtimes: NexusGenRootTypes['RuntimeVersion'][]; // [RuntimeVersion!]!
+    seed: NexusGenRootTypes['RecipeSeed'] | null; // RecipeSeed
+    startTime: number; // Float!
+    startedBy: string; // String!
+    status: NexusGenEnums['RunStatus']; // RunStatus!
+    steps: string[]; // [String!]!
   }
   RequiredInput: { // field return type
     dataset: string; // String!
@@ -686,6 +825,7 @@ export interface NexusGenFieldTypes {
   Run: { // field return type
     artifacts: NexusGenRootTypes['RunArtifact'][]; // [RunArtifact!]!
     children: NexusGenRootTypes['Run'][]; // [Run!]!
+    datasets: NexusGenRootTypes['RunDataset'][]; // [RunDataset!]!
     endTime: number | null; // Float
     environment: NexusGenScalars['JSON']; // JSON!
     experiment: NexusGenRootTypes['Experiment'] | null; // Experiment
@@ -695,11 +835,15 @@ export interface NexusGenFieldTypes {
     lifecycle: NexusGenEnums['Lifecycle']; // Lifecycle!
     metric: NexusGenRootTypes['LatestMetric'] | null; // LatestMetric
     metrics: NexusGenRootTypes['LatestMetric'][]; // [LatestMetric!]!
+    modelInputs: string[]; // [String!]!
     name: string; // String!
     outputs: NexusGenRootTypes['RunOutput'][]; // [RunOutput!]!
     params: NexusGenRootTypes['KeyValue'][]; // [KeyValue!]!
     parent: NexusGenRootTypes['Run'] | null; // Run
     parentRunId: string | null; // ID
+    reproductionOf: NexusGenRootTypes['Run'] | null; // Run
+    reproductionOfId: string | null; // ID
+    reproductions: NexusGenRootTypes['Run'][]; // [Run!]!
     source: NexusGenRootTypes['RunSource']; // RunSource!
     startTime: number; // Float!
     status: NexusGenEnums['RunStatus']; // RunStatus!
@@ -719,6 +863,16 @@ export interface NexusGenFieldTypes {
     pageInfo: NexusGenRootTypes['PageInfo']; // PageInfo!
     totalCount: number; // Int!
   }
+  RunDataset: { // field return type
+    digest: string; // String!
+    loggedAt: number; // Float!
+    name: string; // String!
+    profile: string; // String!
+    schema: string; // String!
+    source: string; // String!
+    sourceType: string; // String!
+    tags: NexusGenRootTypes['KeyValue'][]; // [KeyValue!]!
+  }
   RunInput: { // field return type
     datasetName: string; // String!
     role: string; // String!
@@ -731,10 +885,20 @@ export interface NexusGenFieldTypes {
     versionNumber: number; // Int!
   }
   RunSource: { // field return type
+    command: string[] | null; // [String!]
     entryPoint: string | null; // String
+    gitBranch: string | null; // String
     gitCommit: string | null; // String
+    gitDiff: string | null; // String
+    gitDiffSha256: string | null; // String
+    gitDirty: boolean | null; // Boolean
     gitRepo: string | null; // String
     source: string | null; // String
+    workingDir: string | null; // String
+  }
+  RuntimeVersion: { // field return type
+    name: string; // String!
+    version: string; // String!
   }
   TabularSummary: { // field return type
     columns: string[]; // [String!]!
@@ -790,6 +954,11 @@ export interface NexusGenFieldTypeNames {
     count: 'Int'
     minRole: 'Role'
   }
+  AsOfPoint: { // field return type name
+    head: 'Float'
+    position: 'Float'
+    recordedAt: 'Float'
+  }
   AuditEntry: { // field return type name
     actor: 'String'
     causationId: 'String'
@@ -805,6 +974,15 @@ export interface NexusGenFieldTypeNames {
   AuditEntryConnection: { // field return type name
     nodes: 'AuditEntry'
     pageInfo: 'PageInfo'
+  }
+  AuditReport: { // field return type name
+    content: 'String'
+    contentType: 'String'
+    format: 'AuditReportFormat'
+    integrityOk: 'Boolean'
+    model: 'String'
+    report: 'JSON'
+    version: 'Int'
   }
   ChartPoint: { // field return type name
     step: 'Float'
@@ -994,6 +1172,10 @@ export interface NexusGenFieldTypeNames {
     node: 'String'
     run: 'Run'
   }
+  LockfileHash: { // field return type name
+    path: 'String'
+    sha256: 'String'
+  }
   LogMetricsPayload: { // field return type name
     accepted: 'Int'
     position: 'Float'
@@ -1047,13 +1229,16 @@ export interface NexusGenFieldTypeNames {
     deleted: 'Boolean'
     description: 'String'
     format: 'String'
+    loggedModelId: 'String'
     model: 'String'
     run: 'Run'
     runId: 'ID'
     sha256: 'String'
     signature: 'JSON'
     size: 'Float'
+    source: 'String'
     stage: 'ModelStage'
+    tags: 'KeyValue'
     version: 'Int'
   }
   ModifiedDatasetFile: { // field return type name
@@ -1148,7 +1333,9 @@ export interface NexusGenFieldTypeNames {
   }
   Query: { // field return type name
     aliasHistory: 'PointerPeriod'
+    asOfPoint: 'AsOfPoint'
     auditLog: 'AuditEntryConnection'
+    auditReport: 'AuditReport'
     dataset: 'Dataset'
     datasetDiff: 'DatasetDiff'
     datasetVersion: 'DatasetVersion'
@@ -1173,6 +1360,7 @@ export interface NexusGenFieldTypeNames {
     promotionGateHistory: 'PromotionGates'
     promotionGates: 'PromotionGates'
     promotionRefusals: 'PromotionDecision'
+    reproductionRecipe: 'ReproductionRecipe'
     resolveModel: 'ModelVersion'
     run: 'Run'
     runs: 'RunConnection'
@@ -1182,6 +1370,47 @@ export interface NexusGenFieldTypeNames {
     verifyIntegrity: 'IntegrityReport'
     webhookDeliveries: 'WebhookDeliveryConnection'
     webhooks: 'Webhook'
+  }
+  RecipeAsOf: { // field return type name
+    head: 'Int'
+    latest: 'Boolean'
+    position: 'Int'
+    recordedAt: 'Float'
+  }
+  RecipeCode: { // field return type name
+    branch: 'String'
+    commit: 'String'
+    diff: 'String'
+    diffSha256: 'String'
+    dirty: 'Boolean'
+    entryPoint: 'String'
+    repository: 'String'
+    source: 'String'
+    workingDir: 'String'
+  }
+  RecipeDataset: { // field return type name
+    checkoutCommand: 'String'
+    checkoutDir: 'String'
+    dataset: 'String'
+    deprecated: 'Boolean'
+    deprecationReason: 'String'
+    fileCount: 'Int'
+    manifestSha256: 'String'
+    role: 'String'
+    totalBytes: 'Float'
+    version: 'Int'
+    versionId: 'String'
+  }
+  RecipeMetric: { // field return type name
+    key: 'String'
+    step: 'Float'
+    timestamp: 'Float'
+    value: 'MetricValue'
+  }
+  RecipeSeed: { // field return type name
+    from: 'String'
+    key: 'String'
+    value: 'String'
   }
   RegisteredModel: { // field return type name
     aliases: 'ModelAlias'
@@ -1194,6 +1423,31 @@ export interface NexusGenFieldTypeNames {
     tags: 'KeyValue'
     updatedAt: 'Float'
     versions: 'ModelVersion'
+  }
+  ReproductionRecipe: { // field return type name
+    asOf: 'RecipeAsOf'
+    code: 'RecipeCode'
+    command: 'String'
+    commandLine: 'String'
+    datasets: 'RecipeDataset'
+    document: 'JSON'
+    endTime: 'Float'
+    environment: 'JSON'
+    expectedMetrics: 'RecipeMetric'
+    experimentId: 'ID'
+    lockfiles: 'LockfileHash'
+    markdown: 'String'
+    missing: 'String'
+    params: 'KeyValue'
+    reproductionOf: 'ID'
+    runId: 'ID'
+    runName: 'String'
+    runtimes: 'RuntimeVersion'
+    seed: 'RecipeSeed'
+    startTime: 'Float'
+    startedBy: 'String'
+    status: 'RunStatus'
+    steps: 'String'
   }
   RequiredInput: { // field return type name
     dataset: 'String'
@@ -1211,6 +1465,7 @@ export interface NexusGenFieldTypeNames {
   Run: { // field return type name
     artifacts: 'RunArtifact'
     children: 'Run'
+    datasets: 'RunDataset'
     endTime: 'Float'
     environment: 'JSON'
     experiment: 'Experiment'
@@ -1220,11 +1475,15 @@ export interface NexusGenFieldTypeNames {
     lifecycle: 'Lifecycle'
     metric: 'LatestMetric'
     metrics: 'LatestMetric'
+    modelInputs: 'String'
     name: 'String'
     outputs: 'RunOutput'
     params: 'KeyValue'
     parent: 'Run'
     parentRunId: 'ID'
+    reproductionOf: 'Run'
+    reproductionOfId: 'ID'
+    reproductions: 'Run'
     source: 'RunSource'
     startTime: 'Float'
     status: 'RunStatus'
@@ -1244,6 +1503,16 @@ export interface NexusGenFieldTypeNames {
     pageInfo: 'PageInfo'
     totalCount: 'Int'
   }
+  RunDataset: { // field return type name
+    digest: 'String'
+    loggedAt: 'Float'
+    name: 'String'
+    profile: 'String'
+    schema: 'String'
+    source: 'String'
+    sourceType: 'String'
+    tags: 'KeyValue'
+  }
   RunInput: { // field return type name
     datasetName: 'String'
     role: 'String'
@@ -1256,10 +1525,20 @@ export interface NexusGenFieldTypeNames {
     versionNumber: 'Int'
   }
   RunSource: { // field return type name
+    command: 'String'
     entryPoint: 'String'
+    gitBranch: 'String'
     gitCommit: 'String'
+    gitDiff: 'String'
+    gitDiffSha256: 'String'
+    gitDirty: 'Boolean'
     gitRepo: 'String'
     source: 'String'
+    workingDir: 'String'
+  }
+  RuntimeVersion: { // field return type name
+    name: 'String'
+    version: 'String'
   }
   TabularSummary: { // field return type name
     columns: 'String'
@@ -1500,86 +1779,119 @@ export interface NexusGenArgTypes {
   Query: {
     aliasHistory: { // args
       alias: string; // String!
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       at?: number | null; // Float
       model: string; // String!
+    }
+    asOfPoint: { // args
+      at: NexusGenScalars['AsOf']; // AsOf!
     }
     auditLog: { // args
       actor?: string | null; // String
       after?: string | null; // String
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       entityKind?: string | null; // String
       eventTypes?: string[] | null; // [String!]
       first: number | null; // Int
       from?: number | null; // Float
       to?: number | null; // Float
     }
+    auditReport: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
+      format: NexusGenEnums['AuditReportFormat'] | null; // AuditReportFormat
+      model: string; // String!
+      verify: boolean | null; // Boolean
+      version: number; // Int!
+    }
     dataset: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       name: string; // String!
     }
     datasetDiff: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       dataset: string; // String!
       from: string; // String!
       to: string; // String!
     }
     datasetVersion: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       dataset: string; // String!
       version?: string | null; // String
     }
     datasets: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       nameContains?: string | null; // String
     }
     deployedAt: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       at: number; // Float!
       environment: string; // String!
     }
     deployment: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       id: string; // ID!
     }
     deployments: { // args
       after?: string | null; // String
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       environment: string; // String!
       first?: number | null; // Int
     }
     environment: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       name: string; // String!
     }
+    environments: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
+    }
     experiment: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       id?: string | null; // ID
       name?: string | null; // String
     }
     experiments: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       lifecycle: NexusGenEnums['LifecycleFilter'] | null; // LifecycleFilter
       nameContains?: string | null; // String
     }
     history: { // args
       after?: string | null; // String
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       entity: string; // String!
       first: number | null; // Int
     }
     impact: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       datasetVersion: string; // String!
     }
     lineage: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       node: string; // String!
     }
     metricHistory: { // args
       after?: string | null; // String
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       first: number | null; // Int
       key: string; // String!
       runId: string; // ID!
     }
     metricSeries: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       key: string; // String!
       maxPoints: number | null; // Int
       runId: string; // ID!
     }
     model: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       name: string; // String!
     }
     modelVersion: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       model: string; // String!
       version: number; // Int!
     }
     models: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       nameContains?: string | null; // String
     }
     promotionChecks: { // args
@@ -1588,25 +1900,35 @@ export interface NexusGenArgTypes {
       version: number; // Int!
     }
     promotionGateHistory: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       model: string; // String!
       target: string; // String!
     }
     promotionGates: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       model: string; // String!
       target: string; // String!
     }
     promotionRefusals: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       first: number | null; // Int
       model: string; // String!
     }
+    reproductionRecipe: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
+      runId: string; // ID!
+    }
     resolveModel: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       ref: string; // String!
     }
     run: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       id: string; // ID!
     }
     runs: { // args
       after?: string | null; // String
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       experimentIds?: string[] | null; // [ID!]
       filter?: string | null; // String
       first: number | null; // Int
@@ -1614,17 +1936,26 @@ export interface NexusGenArgTypes {
       orderBy?: string[] | null; // [String!]
     }
     stageHistory: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       at?: number | null; // Float
       model: string; // String!
       stage: NexusGenEnums['ModelStage']; // ModelStage!
     }
     tokens: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       username?: string | null; // String
+    }
+    users: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
     }
     webhookDeliveries: { // args
       after?: string | null; // String
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
       first?: number | null; // Int
       webhookId: string; // ID!
+    }
+    webhooks: { // args
+      asOf?: NexusGenScalars['AsOf'] | null; // AsOf
     }
   }
   RegisteredModel: {

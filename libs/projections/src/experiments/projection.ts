@@ -27,6 +27,7 @@ export const experimentsProjection: ProjectionDefinition = {
     const touch = db.prepare('UPDATE rm_experiments SET updated_at = ?, position = ? WHERE experiment_id = ?');
     const setLifecycle = db.prepare('UPDATE rm_experiments SET lifecycle = ? WHERE experiment_id = ?');
     const setDescription = db.prepare('UPDATE rm_experiments SET description = ? WHERE experiment_id = ?');
+    const setName = db.prepare('UPDATE rm_experiments SET name = ? WHERE experiment_id = ?');
     const setTag = db.prepare(
       'INSERT INTO rm_experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',
     );
@@ -51,6 +52,9 @@ export const experimentsProjection: ProjectionDefinition = {
             break;
           case 'ExperimentDescribed':
             setDescription.run(ev.data.description, ev.data.experimentId);
+            break;
+          case 'ExperimentRenamed':
+            setName.run(ev.data.name, ev.data.experimentId);
             break;
           default:
             return;

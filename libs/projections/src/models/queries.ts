@@ -26,6 +26,11 @@ export interface ModelVersionView {
   deleted: boolean;
   createdAt: number;
   createdBy: string;
+  /** Where the registering client said the files are (MLflow's `source`); null for versions registered natively. */
+  source: string | null;
+  tags: KeyValue[];
+  loggedModelId: string | null;
+  updatedAt: number;
 }
 
 export interface ModelAliasView {
@@ -72,6 +77,10 @@ interface VersionRow {
   deleted: number;
   created_at: number;
   created_by: string;
+  source: string | null;
+  tags: string;
+  logged_model_id: string | null;
+  updated_at: number;
 }
 
 const toModel = (r: ModelRow): ModelView => ({
@@ -99,7 +108,65 @@ const toVersion = (r: VersionRow): ModelVersionView => ({
   deleted: r.deleted === 1,
   createdAt: r.created_at,
   createdBy: r.created_by,
+  source: r.source,
+  tags: JSON.parse(r.tags) as KeyValue[],
+  loggedModelId: r.logged_model_id,
+  updatedAt: r.updated_at,
 });
+
+/** One condition of a registry search; all conditions of a search must hold. */
+export type RegistryCondition =
+  | { field: 'name' | 'run_id' | 'source' | 'logged_model_id'; op: TextOp; value: string }
+  | { field: 'run_id' | 'name'; op: 'IN' | 'NOT IN'; values: string[] }
+  | { field: 'version'; op: NumberOp; value: number }
+  | { field: 'tag'; key: string; op: TextOp; value: string }
+  | { field: 'tag'; key: string; op: 'EXISTS' | 'NOT EXISTS' };
+export type TextOp = '=' | '!=' | 'LIKE' | 'ILIKE';
+export type NumberOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
+export interface RegistryOrder {
+  field: 'name' | 'version' | 'created_at' | 'updated_at';
+  descending: boolean;
+}
+export interface RegistrySearch {
+  conditions: readonly RegistryCondition[];
+  orderBy: readonly RegistryOrder[];
+  limit: number;
+  offset: number;
+}
+
+const TEXT_SQL: Record<TextOp, (col: string) => string> = {
+  '=': (c) => `${c} = ?`,
+  '!=': (c) => `${c} != ?`,
+  // case_sensitive_like is on (see createReadModels): LIKE is MLflow's case-sensitive LIKE.
+  LIKE: (c) => `${c} LIKE ?`,
+  ILIKE: (c) => `lower(${c}) LIKE lower(?)`,
+};
+
+/** Compiles conditions on a table with `name`, `tags` (and for versions `run_id`, `version`, ...) to SQL. */
+function compileSearch(table: 'rm_models' | 'rm_model_versions', search: RegistrySearch, extra: string[]): { where: string; order: string; params: unknown[] } {
+  const clauses = [...extra];
+  const params: unknown[] = [];
+  const tagValue = `(SELECT json_extract(t.value, '$.value') FROM json_each(${table}.tags) t WHERE json_extract(t.value, '$.key') = ?)`;
+  for (const c of search.conditions) {
+    if (c.field === 'tag') {
+      // A model without the tag is "not equal" to any value (MLflow 3 filters out prompts with `tag.x != 'true'`).
+      if ('value' in c) clauses.push(c.op === '!=' ? `${tagValue} IS NOT ?` : TEXT_SQL[c.op](tagValue)), params.push(c.key, c.value);
+      else clauses.push(`${tagValue} IS ${c.op === 'EXISTS' ? 'NOT ' : ''}NULL`), params.push(c.key);
+    } else if ('values' in c) {
+      clauses.push(`${c.field} ${c.op} (${c.values.map(() => '?').join(', ') || 'NULL'})`);
+      params.push(...c.values);
+    } else if (c.field === 'version') {
+      clauses.push(`version ${c.op} ?`);
+      params.push(c.value);
+    } else {
+      if (table === 'rm_models' && c.field !== 'name') throw new Error(`models have no field ${c.field}`);
+      clauses.push(TEXT_SQL[c.op](c.field));
+      params.push(c.value);
+    }
+  }
+  const order = search.orderBy.map((o) => `${o.field} ${o.descending ? 'DESC' : 'ASC'}`);
+  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', order: order.join(', '), params };
+}
 
 const PERIOD = 'name AS model, version, from_position AS fromPosition, from_time AS fromTime, to_time AS toTime, set_by AS setBy';
 // A period covers [fromTime, toTime): at the instant of a change the new holder answers.
@@ -134,12 +201,36 @@ export function modelQueries(db: SqliteDatabase) {
     `SELECT ${PERIOD} FROM rm_model_stage_history WHERE name = @name AND stage = @stage AND ${ACTIVE_AT} ORDER BY version`,
   );
 
+  const latestPerStage = db.prepare<{ name: string }, VersionRow>(
+    `SELECT v.* FROM rm_model_versions v
+     JOIN (SELECT stage, max(version) AS version FROM rm_model_versions WHERE name = @name AND deleted = 0 GROUP BY stage) m
+       ON v.stage = m.stage AND v.version = m.version
+     WHERE v.name = @name
+     ORDER BY CASE v.stage WHEN 'None' THEN 0 WHEN 'Staging' THEN 1 WHEN 'Production' THEN 2 ELSE 3 END`,
+  );
+
   const getVersion = (name: string, v: number) => {
     const r = version.get(name, v);
     return r ? toVersion(r) : null;
   };
 
   return {
+    /** Models matching every condition, in the given order (then by name), one page. */
+    search(search: RegistrySearch): ModelView[] {
+      const { where, order, params } = compileSearch('rm_models', search, []);
+      const sql = `SELECT * FROM rm_models ${where} ORDER BY ${order ? `${order}, ` : ''}name LIMIT ? OFFSET ?`;
+      return db.prepare<unknown[], ModelRow>(sql).all(...params, search.limit, search.offset).map(toModel);
+    },
+    /** Live versions of any model matching every condition, one page. */
+    searchVersions(search: RegistrySearch): ModelVersionView[] {
+      const { where, order, params } = compileSearch('rm_model_versions', search, ['deleted = 0']);
+      const sql = `SELECT * FROM rm_model_versions ${where} ORDER BY ${order ? `${order}, ` : ''}name, version DESC LIMIT ? OFFSET ?`;
+      return db.prepare<unknown[], VersionRow>(sql).all(...params, search.limit, search.offset).map(toVersion);
+    },
+    /** The newest live version in each stage (MLflow's `latest_versions`), in stage order. */
+    latestPerStage(name: string): ModelVersionView[] {
+      return latestPerStage.all({ name }).map(toVersion);
+    },
     list: (opts: { nameContains?: string } = {}) =>
       all.all(`%${(opts.nameContains ?? '').replace(/[\\%_]/g, (c) => `\\${c}`)}%`).map(toModel),
     get: (name: string) => {

@@ -6,7 +6,7 @@ import { openSqliteDatabase } from '@chronicle/event-store';
 import { afterEach, describe, expect, it } from 'vitest';
 import { allProjections, createReadModels } from '../read-models.js';
 import { admin, generateHistory } from '../runner/generated-history.test-support.js';
-import { ProjectionRunner } from '../runner/projection-runner.js';
+import { ProjectionRunner, tablesWithHistory } from '../runner/projection-runner.js';
 import { replayReadModels, type ReplayProgress } from './replay-read-models.js';
 
 const dirs: string[] = [];
@@ -22,8 +22,9 @@ afterEach(() => {
 /** Every row of every read model as SQLite's own literal text: blobs as hex, floats exactly. */
 function bytesOf(db: ReturnType<typeof openSqliteDatabase>): Record<string, string[]> {
   const out: Record<string, string[]> = {};
+  // Time travel's versions tables included: a rebuild must give the same past too.
   for (const p of allProjections)
-    for (const t of p.tables) {
+    for (const t of tablesWithHistory(p)) {
       const cols = (db.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[]).map((c) => c.name);
       const row = cols.map((c) => `quote(${c})`).join(` || '|' || `);
       out[t] = db.prepare(`SELECT ${row} AS r FROM ${t} ORDER BY ${cols.join(', ')}`).pluck().all() as string[];
@@ -36,6 +37,8 @@ describe('replayReadModels', () => {
     const { store, incremental } = await generateHistory(11, 1500);
     const expected = bytesOf(store.db);
     expect(expected['rm_metric_chunks']!.length).toBeGreaterThan(100);
+    expect(expected['rm_runs__versions']!.length).toBeGreaterThan(10);
+    expect(expected['rm_metric_history']!.length).toBeGreaterThan(100);
     // Damage the live models: only a real swap can bring them back.
     store.db.exec('DELETE FROM rm_runs; DELETE FROM rm_metric_chunks; UPDATE rm_experiments SET name = name || \'-x\'');
     expect(bytesOf(store.db)).not.toEqual(expected);

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { openSqliteDatabase, type EventStore, type SqliteDatabase } from '@chronicle/event-store';
 import type { ProjectionDefinition } from '../runner/projection.js';
-import { ProjectionRunner } from '../runner/projection-runner.js';
+import { ProjectionRunner, tablesWithHistory } from '../runner/projection-runner.js';
 import { swapInTables } from './swap-tables.js';
 
 export type ReplayPhase = 'rebuilding' | 'catching_up' | 'swapping' | 'done' | 'failed';
@@ -44,6 +44,8 @@ export interface ReplayOptions {
   signal?: AbortSignal;
   /** Monotonic milliseconds. */
   clock?: () => number;
+  /** As the live runner's option: rebuild time travel's versions too (the default). */
+  timeTravel?: boolean;
 }
 
 /**
@@ -52,6 +54,7 @@ export interface ReplayOptions {
  */
 export async function replayReadModels(opts: ReplayOptions): Promise<ReplayResult> {
   const clock = opts.clock ?? (() => performance.now());
+  const tablesOf = (p: ProjectionDefinition) => (opts.timeTravel ?? true ? tablesWithHistory(p) : p.tables);
   const started = clock();
   const batchSize = opts.batchSize ?? 4096;
   removeDatabaseFiles(opts.shadowPath);
@@ -79,6 +82,7 @@ export async function replayReadModels(opts: ReplayOptions): Promise<ReplayResul
     projections: opts.projections,
     batchSize,
     yieldBetweenBatches: true,
+    timeTravel: opts.timeTravel ?? true,
     onBatch: (b) => {
       events += b.events;
       opts.signal?.throwIfAborted();
@@ -112,7 +116,8 @@ export async function replayReadModels(opts: ReplayOptions): Promise<ReplayResul
       phase = 'swapping';
       opts.onProgress?.(progress(runner.position));
       shadow.close();
-      ({ rows } = swapInTables(opts.db, opts.shadowPath, opts.projections.flatMap((p) => p.tables)));
+      // Time travel's versions tables are read models too: rebuilt and swapped with the rest.
+      ({ rows } = swapInTables(opts.db, opts.shadowPath, opts.projections.flatMap(tablesOf)));
       opts.liveRunner?.reload();
     } finally {
       resume?.();
@@ -125,7 +130,7 @@ export async function replayReadModels(opts: ReplayOptions): Promise<ReplayResul
       events,
       ms: done.elapsedMs,
       eventsPerSecond: done.eventsPerSecond,
-      tables: opts.projections.reduce((n, p) => n + p.tables.length, 0),
+      tables: opts.projections.reduce((n, p) => n + tablesOf(p).length, 0),
       rows,
     };
   } catch (e) {

@@ -1,7 +1,7 @@
 import { createCommands, type CommandContext } from '@chronicle/commands';
 import { createSqliteEventStore, type SqliteDatabase } from '@chronicle/event-store';
 import { allProjections } from '../read-models.js';
-import { ProjectionRunner } from './projection-runner.js';
+import { ProjectionRunner, tablesWithHistory } from './projection-runner.js';
 
 // Test support shared by the runner's and the replay's tests (excluded from the build).
 
@@ -18,7 +18,7 @@ export function rng(seed: number) {
 export function dump(db: SqliteDatabase): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const p of allProjections)
-    for (const t of p.tables) {
+    for (const t of tablesWithHistory(p)) {
       const cols = (db.prepare(`PRAGMA table_info(${t})`).all() as { name: string }[]).map((c) => c.name);
       out[t] = db.prepare(`SELECT * FROM ${t} ORDER BY ${cols.join(', ')}`).all();
     }

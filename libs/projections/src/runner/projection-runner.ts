@@ -1,5 +1,8 @@
 import type { RecordedEvent } from '@chronicle/domain';
 import type { EventStore, SqliteDatabase } from '@chronicle/event-store';
+import { EventPosition } from '../temporal/event-position.js';
+import { temporalTablesOf } from '../temporal/table-timing.js';
+import { installTimeTravel, uninstallTimeTravel } from '../temporal/versioning.js';
 import type { ProjectionDefinition, ProjectionHandler } from './projection.js';
 
 export interface ProjectionRunnerOptions {
@@ -12,6 +15,11 @@ export interface ProjectionRunnerOptions {
   yieldBetweenBatches?: boolean;
   onBatch?: (info: { from: number; to: number; events: number; ms: number }) => void;
   onError?: (error: unknown) => void;
+  /**
+   * Keep the past of every read model for time travel (temporal/): on by default. Off for a
+   * throwaway database that is only ever read at its head.
+   */
+  timeTravel?: boolean;
 }
 
 interface Waiter {
@@ -40,10 +48,13 @@ export class ProjectionRunner {
   private readonly saveCheckpoint;
   private readonly tablesOf = new Map<string, string>();
   private paused = false;
+  /** Dates every write for time travel's versioning triggers. */
+  private readonly eventPosition: EventPosition;
 
   constructor(private readonly opts: ProjectionRunnerOptions) {
     const { db } = opts;
     db.exec(CHECKPOINTS);
+    this.eventPosition = new EventPosition(db);
     this.batchSize = opts.batchSize ?? 2000;
     const known = new Map(
       db
@@ -51,28 +62,40 @@ export class ProjectionRunner {
         .all()
         .map((r) => [r.name, r]),
     );
-    const names = new Set(opts.projections.map((p) => p.name));
+    const timeTravel = opts.timeTravel ?? true;
+    for (const def of opts.projections) this.tablesOf.set(def.name, JSON.stringify(timeTravel ? tablesWithHistory(def) : def.tables));
     // A projection replaced by a new version (or removed) leaves its tables behind: drop them
-    // before the new version creates its own, which may share names but not columns.
+    // before the new version creates its own, which may share names but not columns. So does
+    // one whose tables differ from those recorded (time travel's versions were added): it is
+    // rebuilt, or its past would be missing.
     db.transaction(() => {
       for (const [name, row] of known) {
-        if (names.has(name)) continue;
-        for (const t of JSON.parse(row.tables) as string[]) db.exec(`DROP TABLE IF EXISTS ${t}`);
+        const expected = this.tablesOf.get(name);
+        if (expected !== undefined && sameTables(row.tables, expected)) continue;
+        const stale = new Set([...(JSON.parse(row.tables) as string[]), ...(expected ? (JSON.parse(expected) as string[]) : [])]);
+        for (const t of stale) db.exec(`DROP TABLE IF EXISTS ${t}`);
         db.prepare('DELETE FROM projection_checkpoints WHERE name = ?').run(name);
+        known.delete(name);
       }
     })();
     this.saveCheckpoint = db.prepare(
-      'INSERT INTO projection_checkpoints (name, position, tables) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
+      'INSERT INTO projection_checkpoints (name, position, tables) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position, tables = excluded.tables',
     );
     this.projections = opts.projections.map((def) => {
       const handler = def.open(db);
       const row = known.get(def.name);
-      // No checkpoint: whatever the tables hold is not trustworthy, start from empty.
-      if (!row) for (const t of def.tables) db.exec(`DELETE FROM ${t}`);
+      // No checkpoint: whatever the tables hold is not trustworthy, start from empty (their
+      // versions too, dropped first so that clearing the tables records no history).
+      if (!row)
+        for (const t of def.tables) {
+          uninstallTimeTravel(db, t);
+          db.exec(`DELETE FROM ${t}`);
+        }
+      if (timeTravel) for (const t of def.tables) installTimeTravel(db, t);
       this.checkpoints.set(def.name, row?.position ?? 0);
-      this.tablesOf.set(def.name, JSON.stringify(def.tables));
       return { name: def.name, handler };
     });
+    this.eventPosition.idle(this.position);
   }
 
   /** The position up to which every projection is up to date. */
@@ -143,8 +166,11 @@ export class ProjectionRunner {
     );
     this.projections = this.opts.projections.map((def) => {
       this.checkpoints.set(def.name, stored.get(def.name) ?? 0);
-      return { name: def.name, handler: def.open(db) };
+      const handler = def.open(db);
+      if (this.opts.timeTravel ?? true) for (const t of def.tables) installTimeTravel(db, t);
+      return { name: def.name, handler };
     });
+    this.eventPosition.idle(this.position);
   }
 
   private schedule(): void {
@@ -205,16 +231,24 @@ export class ProjectionRunner {
   }
 
   private applyInTransaction(events: RecordedEvent[], last: number): void {
+    const at = this.eventPosition;
     try {
       this.opts.db.transaction(() => {
         for (const p of this.projections) {
           const done = this.checkpoints.get(p.name)!;
-          for (const e of events) if (e.position > done) p.handler.apply(e);
+          for (const e of events)
+            if (e.position > done) {
+              at.applying(e.position);
+              p.handler.apply(e);
+            }
+          at.flushingBatch();
           p.handler.flush?.();
           this.saveCheckpoint.run(p.name, last, this.tablesOf.get(p.name));
         }
       })();
+      at.idle(last);
     } catch (e) {
+      at.idle(this.position);
       // Whatever a handler kept in memory describes writes that were just rolled back.
       for (const p of this.projections) p.handler.discard?.();
       throw e;
@@ -231,4 +265,15 @@ export class ProjectionRunner {
       }
     }
   }
+}
+
+/** A projection's own tables and those time travel keeps beside them. */
+export function tablesWithHistory(def: ProjectionDefinition): string[] {
+  return [...def.tables, ...temporalTablesOf(def.tables)];
+}
+
+function sameTables(storedJson: string, expectedJson: string): boolean {
+  const a = [...(JSON.parse(storedJson) as string[])].sort();
+  const b = [...(JSON.parse(expectedJson) as string[])].sort();
+  return a.length === b.length && a.every((t, i) => t === b[i]);
 }

@@ -50,6 +50,7 @@ export const runsProjection: ProjectionDefinition = {
     const finish = db.prepare('UPDATE rm_runs SET status = ?, end_time = ? WHERE run_id = ?');
     const lifecycle = db.prepare('UPDATE rm_runs SET lifecycle = ? WHERE run_id = ?');
     const move = db.prepare('UPDATE rm_runs SET experiment_id = ? WHERE run_id = ?');
+    const rename = db.prepare('UPDATE rm_runs SET name = ? WHERE run_id = ?');
     const setParam = db.prepare('INSERT OR IGNORE INTO rm_run_params (run_id, key, value) VALUES (?, ?, ?)');
     const setTag = db.prepare(
       'INSERT INTO rm_run_tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',
@@ -156,9 +157,14 @@ export const runsProjection: ProjectionDefinition = {
           case 'RunMoved':
             move.run(ev.data.toExperimentId, runId);
             break;
+          case 'RunRenamed':
+            rename.run(ev.data.name, runId);
+            break;
           default:
             return;
         }
+        // Time travel dates touches from the audit log: a new touching event type goes in
+        // RUN_TOUCHING_EVENTS (temporal/table-timing.ts) too.
         touched.set(runId, { recordedAt: e.recordedAt, position: e.position });
       },
       flush() {

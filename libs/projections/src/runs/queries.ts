@@ -59,6 +59,8 @@ const toView = (r: Row): RunView => ({
 });
 
 export interface RunSearch extends PageArgs {
+  /** The largest page a caller may ask for; MAX_PAGE unless the API promises more (MLflow: 50,000). */
+  maxPage?: number;
   experimentIds?: readonly string[];
   filter?: string | null;
   orderBy?: readonly string[];
@@ -75,6 +77,19 @@ export function runQueries(db: SqliteDatabase) {
     'SELECT key, value, is_nan, step, timestamp, count FROM rm_run_metrics WHERE run_id = ? ORDER BY key',
   );
   const children = db.prepare<[string], Row>('SELECT * FROM rm_runs WHERE parent_run_id = ? ORDER BY start_time');
+  type Entry = { run_id: string; key: string; value: string };
+  const manyParams = db.prepare<[string], Entry>(
+    'SELECT run_id, key, value FROM rm_run_params WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, key',
+  );
+  const manyTags = db.prepare<[string], Entry>(
+    'SELECT run_id, key, value FROM rm_run_tags WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, key',
+  );
+  const manyMetrics = db.prepare<
+    [string],
+    { run_id: string; key: string; value: number | null; is_nan: number; step: number; timestamp: number; count: number }
+  >(
+    'SELECT run_id, key, value, is_nan, step, timestamp, count FROM rm_run_metrics WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, key',
+  );
 
   /** Compiles a search once; statements are cached by SQL text since UIs repeat the same few queries. */
   const statements = new Map<string, Statement<unknown[]>>();
@@ -127,10 +142,28 @@ export function runQueries(db: SqliteDatabase) {
         count: m.count,
       })),
     children: (runId: string) => children.all(runId).map(toView),
+    /** Params, tags and latest metrics of many runs in three queries, for pages of search results. */
+    details(runIds: readonly string[]): Map<string, { params: KeyValue[]; tags: KeyValue[]; metrics: LatestMetric[] }> {
+      const out = new Map<string, { params: KeyValue[]; tags: KeyValue[]; metrics: LatestMetric[] }>();
+      for (const id of runIds) out.set(id, { params: [], tags: [], metrics: [] });
+      if (runIds.length === 0) return out;
+      const ids = JSON.stringify(runIds);
+      for (const r of manyParams.iterate(ids)) out.get(r.run_id)!.params.push({ key: r.key, value: r.value });
+      for (const r of manyTags.iterate(ids)) out.get(r.run_id)!.tags.push({ key: r.key, value: r.value });
+      for (const m of manyMetrics.iterate(ids))
+        out.get(m.run_id)!.metrics.push({
+          key: m.key,
+          value: m.is_nan ? Number.NaN : (m.value as number),
+          step: m.step,
+          timestamp: m.timestamp,
+          count: m.count,
+        });
+      return out;
+    },
     /** One page of runs; `totalCount` runs the count only if asked, with the filter compiled once. */
     search(search: RunSearch): Page<RunView> & { totalCount: () => number } {
       const scope = 'runs';
-      const { offset, limit } = decodePage(scope, search);
+      const { offset, limit } = decodePage(scope, search, search.maxPage);
       const w = where(search);
       const order = orderByToSql(parseOrderBy([...(search.orderBy ?? [])]));
       const sql = `SELECT r.* FROM rm_runs r ${w.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`;
