@@ -14,9 +14,10 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
@@ -107,23 +108,26 @@ def start_chronicle(env: dict[str, str] | None = None) -> ChronicleServer:
     return ChronicleServer(url=url, data_dir=data_dir, admin_token=token, process=process, log_path=log_path)
 
 
-@pytest.fixture(scope="session")
-def chronicle() -> Any:
-    """One real Chronicle server for the whole session."""
+@contextmanager
+def running_chronicle() -> Iterator[ChronicleServer]:
+    """A server for the length of the block; its data directory is removed afterwards."""
     server = start_chronicle()
     try:
         yield server
     finally:
         server.stop()
         shutil.rmtree(server.data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def chronicle() -> Iterator[ChronicleServer]:
+    """One real Chronicle server for the whole session."""
+    with running_chronicle() as server:
+        yield server
 
 
 @pytest.fixture()
-def chronicle_fresh() -> Any:
+def chronicle_fresh() -> Iterator[ChronicleServer]:
     """A server of its own, for tests that need an empty history or kill the process."""
-    server = start_chronicle()
-    try:
+    with running_chronicle() as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.data_dir, ignore_errors=True)

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
-import { link, mkdir, open, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { NotFound, ValidationFailed } from '@chronicle/domain';
+import { syncDirectory, writeAll } from './durable-fs.js';
 import { PackStore } from './packs.js';
 import { BlobCorrupted, BlobTooLarge, validSha256, type BlobInfo, type BlobStore, type GetOptions, type PutOptions } from '../port.js';
 
@@ -15,11 +16,6 @@ export interface LocalBlobStoreOptions {
 /** Writes to disk are gathered up to this size; reads come in chunks of it. */
 const WRITE_BATCH_BYTES = 4 << 20;
 const READ_CHUNK_BYTES = 1 << 20;
-
-/** write(2) may take fewer bytes than asked (rarely, on regular files): keep writing the rest. */
-async function writeAll(fh: FileHandle, data: Buffer): Promise<void> {
-  for (let offset = 0; offset < data.length; ) offset += (await fh.write(data, offset, data.length - offset)).bytesWritten;
-}
 
 /**
  * A content-addressed store in a local directory. A put streams into a temporary file while
@@ -37,16 +33,6 @@ export function createLocalBlobStore(opts: LocalBlobStoreOptions): BlobStore {
     if (madeDirs.has(dir)) return;
     await mkdir(dir, { recursive: true });
     madeDirs.add(dir);
-  }
-
-  async function syncDirectory(dir: string): Promise<void> {
-    // The new directory entry must survive a crash too, not only the file's bytes.
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
   }
 
   /**

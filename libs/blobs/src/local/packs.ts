@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ValidationFailed } from '@chronicle/domain';
+import { syncDirectory, writeAll } from './durable-fs.js';
 
 /**
  * Small blobs stored many to a file, as git and restic do: a dataset of 100,000 files of a
@@ -28,19 +29,6 @@ const ENTRY_BYTES = 48;
 const RESCAN_AFTER_MS = 1000;
 /** Verified items are written to the pack in runs of this many bytes. */
 const WRITE_BATCH_BYTES = 4 << 20;
-
-async function writeAll(fh: FileHandle, data: Buffer): Promise<void> {
-  for (let offset = 0; offset < data.length; ) offset += (await fh.write(data, offset, data.length - offset)).bytesWritten;
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 export class PackStore {
   private readonly entries = new Map<string, PackEntry>();
