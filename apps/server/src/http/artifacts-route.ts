@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { NotFound, requireRole, validateArtifactPath } from '@chronicle/domain';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../platform.js';
 
 type ArtifactRequest = FastifyRequest<{ Params: { runId: string; '*': string } }>;
@@ -54,13 +54,19 @@ export function registerArtifacts(app: FastifyInstance, platform: Platform): voi
     const etag = `"${artifact.sha256}"`;
     reply.header('etag', etag).header('cache-control', 'private, immutable');
     if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-    // A corrupt blob fails the stream before its last byte: the client sees a broken
-    // download, never wrong content presented as whole.
-    const content = await platform.blobs.get(artifact.sha256, { verify: true });
-    return reply
-      .header('content-type', artifact.contentType)
-      .header('content-length', artifact.size)
-      .header('x-content-sha256', artifact.sha256)
-      .send(content);
+    return sendArtifact(reply, platform, artifact);
   });
+}
+
+/**
+ * Streams a run artifact, hash-verified: a corrupt blob fails the stream before its last byte,
+ * so the client sees a broken download, never wrong content presented as whole.
+ */
+export async function sendArtifact(reply: FastifyReply, platform: Platform, artifact: { sha256: string; size: number; contentType: string }) {
+  const content = await platform.blobs.get(artifact.sha256, { verify: true });
+  return reply
+    .header('content-type', artifact.contentType)
+    .header('content-length', artifact.size)
+    .header('x-content-sha256', artifact.sha256)
+    .send(content);
 }

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { requireRole, validateArtifactPath } from '@chronicle/domain';
 import type { ArtifactView } from '@chronicle/projections';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { sendArtifact } from '../http/artifacts-route.js';
 import type { Platform } from '../platform.js';
 import { commandContext, endpoint } from './tracking/routes.js';
 import { runArtifactUri } from './tracking/views.js';
@@ -102,14 +103,7 @@ export function registerMlflowArtifacts(app: FastifyInstance, platform: Platform
     runOf(loc.runId);
     const artifact = platform.read.artifacts.get(loc.runId, loc.path);
     if (!artifact) throw new MlflowError('RESOURCE_DOES_NOT_EXIST', `Run ${loc.runId} has no artifact '${loc.path}'`);
-    // A corrupt blob fails the stream before its last byte: the client sees a broken
-    // download, never wrong content presented as whole.
-    const content = await platform.blobs.get(artifact.sha256, { verify: true });
-    return reply
-      .header('content-type', artifact.contentType)
-      .header('content-length', artifact.size)
-      .header('x-content-sha256', artifact.sha256)
-      .send(content);
+    return sendArtifact(reply, platform, artifact);
   });
 
   app.get(ROOT, async (request: FastifyRequest<{ Querystring: { path?: string } }>) => {
