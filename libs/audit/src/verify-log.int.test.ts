@@ -289,6 +289,24 @@ describe('sealLog', () => {
     expect({ ...without, ms: 0 }).toEqual({ ...withLinks, ms: 0 });
   });
 
+  it('gives the same verdicts, in log order, when worker threads hash the chain links', async () => {
+    const tampers = [
+      "UPDATE events SET data = replace(data, '0.25', '0.26') WHERE stream = 'run-a' AND revision = 2",
+      "DELETE FROM events WHERE stream = 'run-b' AND revision = 1",
+      "UPDATE events SET actor = 'user:eve' WHERE position IN (1, 5)",
+    ];
+    for (const sql of tampers) {
+      const { path } = await writeHistory({ seal: true });
+      tamper(path, sql);
+      // Batches of 2 events: hash results of earlier batches arrive while later ones are read.
+      const [inline, threaded] = [await verify(path, { hashThreads: 0, batchSize: 2 }), await verify(path, { hashThreads: 2, batchSize: 2 })];
+      expect(threaded.ok).toBe(false);
+      expect({ ...threaded, ms: 0 }).toEqual({ ...inline, ms: 0 });
+      const positions = threaded.breaks.map((b) => b.position ?? Number.POSITIVE_INFINITY);
+      expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    }
+  });
+
   it('creates the seal key once, readable by its owner only', () => {
     const path = join(dir, 'once.pem');
     const a = loadOrCreateSealKey(path);
