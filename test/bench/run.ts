@@ -118,7 +118,7 @@ if (only.includes('artifacts')) {
 }
 
 if (only.includes('datasets')) {
-  const r = await benchDatasets(quick ? { files: 10_000, bigBytes: 256 << 20, samples: 100 } : { files: 100_000, bigBytes: 2 << 30, samples: 300 });
+  const r = await benchDatasets(quick ? { files: 10_000, bigBytes: 256 << 20, samples: 100 } : { files: 100_000, bigBytes: 2 * 1024 ** 3, samples: 300 });
   log(`### Dataset versioning: \`chronicle data commit\` to a local server, and lineage queries`);
   log();
   log('| measure | figure | target |');
