@@ -14,8 +14,8 @@ export interface LocalBlobStoreOptions {
 }
 
 /** Writes to disk are gathered up to this size; reads come in chunks of it. */
-const WRITE_BATCH_BYTES = 4 << 20;
-const READ_CHUNK_BYTES = 1 << 20;
+const WRITE_BATCH_BYTES = 1 << 20;
+const READ_CHUNK_BYTES = 256 << 10;
 
 /**
  * A content-addressed store in a local directory. A put streams into a temporary file while
