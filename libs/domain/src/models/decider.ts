@@ -5,7 +5,7 @@ import { MAX_NAME_LENGTH, validateText } from '../shared/validation.js';
 import { validateArtifactPath } from '../runs/decider.js';
 import { MAX_TAG_VALUE_LENGTH, validateKey } from '../shared/validation.js';
 import type { ExpectedHolder, ModelCommand, RenameModel, RetryWindow } from './commands.js';
-import { MODEL_STAGES, type ModelCard, type ModelEvent, type ModelStage } from './events.js';
+import { isModelEvent, MODEL_STAGES, type ModelCard, type ModelEvent, type ModelStage } from './events.js';
 
 export interface ModelVersionState {
   stage: ModelStage;
@@ -320,27 +320,9 @@ export function decideModel(cmd: ModelCommand, model: RegisteredModel): ModelEve
   }
 }
 
-const MODEL_EVENT_TYPES: ReadonlySet<string> = new Set<ModelEvent['type']>([
-  'ModelRegistered',
-  'ModelVersionCreated',
-  'ModelAliasSet',
-  'ModelAliasRemoved',
-  'ModelVersionStageChanged',
-  'ModelVersionDeleted',
-  'ModelDescriptionUpdated',
-  'ModelTagSet',
-  'ModelTagDeleted',
-  'ModelVersionDescriptionUpdated',
-  'ModelVersionTagSet',
-  'ModelVersionTagDeleted',
-  'ModelDeleted',
-  'ModelRenamed',
-  'ModelRenamedFrom',
-]);
-
 export function evolveModel(model: RegisteredModel, ev: ModelEvent): RegisteredModel {
   // The model's stream also carries promotion events (gates, approvals, refusals); none moves a pointer.
-  if (!MODEL_EVENT_TYPES.has(ev.type)) return model;
+  if (!isModelEvent(ev)) return model;
   switch (ev.type) {
     case 'ModelRegistered': {
       const fp = ev.data.requestFingerprint;

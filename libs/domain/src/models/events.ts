@@ -105,3 +105,29 @@ export type ModelEvent =
   | ModelAliasRemoved
   | ModelVersionStageChanged
   | ModelVersionDeleted;
+
+const MODEL_EVENT_TYPES: ReadonlySet<string> = new Set<ModelEvent['type']>([
+  'ModelRegistered',
+  'ModelVersionCreated',
+  'ModelAliasSet',
+  'ModelAliasRemoved',
+  'ModelVersionStageChanged',
+  'ModelVersionDeleted',
+  'ModelDescriptionUpdated',
+  'ModelTagSet',
+  'ModelTagDeleted',
+  'ModelVersionDescriptionUpdated',
+  'ModelVersionTagSet',
+  'ModelVersionTagDeleted',
+  'ModelDeleted',
+  'ModelRenamed',
+  'ModelRenamedFrom',
+]);
+
+/**
+ * A model's stream also carries promotion events (gates, approvals, refusals): this tells the
+ * registry's own events apart, for the decider and the models projection alike.
+ */
+export function isModelEvent(e: { type: string }): e is ModelEvent {
+  return MODEL_EVENT_TYPES.has(e.type);
+}

@@ -1,22 +1,5 @@
-import type { KeyValue, ModelEvent, RecordedEvent } from '@chronicle/domain';
+import { isModelEvent, type KeyValue, type ModelEvent, type RecordedEvent } from '@chronicle/domain';
 import type { ProjectionDefinition } from '../runner/projection.js';
-
-const MODEL_EVENTS = new Set<string>([
-  'ModelRegistered',
-  'ModelVersionCreated',
-  'ModelAliasSet',
-  'ModelAliasRemoved',
-  'ModelVersionStageChanged',
-  'ModelVersionDeleted',
-  'ModelDescriptionUpdated',
-  'ModelTagSet',
-  'ModelTagDeleted',
-  'ModelVersionDescriptionUpdated',
-  'ModelVersionTagSet',
-  'ModelVersionTagDeleted',
-  'ModelDeleted',
-  'ModelRenamed',
-]);
 
 /** Tags as a list in key order; setting a key replaces its value. */
 function withTag(tagsJson: string, key: string, value: string | null): string {
@@ -106,8 +89,8 @@ export const modelsProjection: ProjectionDefinition = {
     );
     return {
       apply(e: RecordedEvent) {
-        if (!MODEL_EVENTS.has(e.type)) return;
-        const ev = e as unknown as ModelEvent;
+        if (!isModelEvent(e)) return;
+        const ev = e as RecordedEvent & ModelEvent;
         const at = e.recordedAt;
         switch (ev.type) {
           case 'ModelRegistered': {
