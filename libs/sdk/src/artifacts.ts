@@ -1,4 +1,4 @@
-import type { Transport } from './transport.js';
+import type { StreamingBody, Transport } from './transport.js';
 
 export interface ArtifactUpload {
   runId: string;
@@ -19,7 +19,7 @@ export interface ArtifactDownload {
 
 export interface ArtifactsApi {
   /** Streams `body` to the run's artifact `path`; other content under a taken path is refused. */
-  upload(runId: string, path: string, body: ReadableStream<Uint8Array> | Uint8Array | Blob | string, opts?: { contentType?: string }): Promise<ArtifactUpload>;
+  upload(runId: string, path: string, body: StreamingBody, opts?: { contentType?: string }): Promise<ArtifactUpload>;
   /** Opens the artifact as a stream; fails with NOT_FOUND if there is none. */
   download(runId: string, path: string): Promise<ArtifactDownload>;
 }

@@ -19,7 +19,7 @@ export type {
 } from './audit.js';
 export type { ArtifactDownload, ArtifactUpload, ArtifactsApi } from './artifacts.js';
 export type { ModelStage, ModelVersion, ModelsApi, PointerPeriod, RegisteredModel } from './models.js';
-export type { RetryOptions } from './transport.js';
+export type { RetryOptions, StreamingBody, StreamingRequest } from './transport.js';
 export { encodeMetricValue, decodeMetricValue, type WireMetricValue } from './metric-value.js';
 export type {
   ApiToken,

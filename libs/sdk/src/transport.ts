@@ -9,10 +9,19 @@ export interface RetryOptions {
   maxDelayMs?: number;
 }
 
+/** What an upload may stream from: a Node Readable is an AsyncIterable of chunks. */
+export type StreamingBody = ReadableStream<Uint8Array> | Uint8Array | Blob | string | AsyncIterable<Uint8Array>;
+
+/** Sends one request whose body (or answer) may be large and streamed: uploads and downloads. */
+export type StreamingRequest = (url: string, init: { method: string; headers: Record<string, string>; body?: StreamingBody | null }) => Promise<Response>;
+
 export interface TransportOptions {
   url: string;
   token?: string;
+  /** Used for every request; when given, streaming requests go through it as well. */
   fetch?: typeof globalThis.fetch;
+  /** Streaming requests; default node:http on Node (faster for big bodies), else `fetch`. */
+  streamingRequest?: StreamingRequest;
   timeoutMs?: number;
   retry?: RetryOptions;
 }
@@ -50,6 +59,7 @@ export class Transport {
   readonly baseUrl: string;
   readonly #token: string | undefined;
   readonly #fetch: typeof globalThis.fetch;
+  readonly #stream: StreamingRequest;
   readonly #timeoutMs: number;
   readonly #retry: Required<RetryOptions>;
 
@@ -57,6 +67,7 @@ export class Transport {
     this.baseUrl = opts.url.replace(/\/+$/, '');
     this.#token = opts.token || undefined;
     this.#fetch = opts.fetch ?? globalThis.fetch;
+    this.#stream = opts.streamingRequest ?? (opts.fetch || !onNode() ? streamingOverFetch(this.#fetch) : streamingOverNodeHttp);
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.#retry = { attempts: 5, baseDelayMs: 250, maxDelayMs: 5_000, ...opts.retry };
   }
@@ -106,7 +117,7 @@ export class Transport {
     if (this.#token) headers['authorization'] = `Bearer ${this.#token}`;
     let res: Response;
     try {
-      res = await this.#fetch(this.baseUrl + path, { method: 'GET', headers });
+      res = await this.#stream(this.baseUrl + path, { method: 'GET', headers });
     } catch (e) {
       throw new ChronicleNetworkError(`cannot reach Chronicle at ${this.baseUrl}: ${describeCause(e)}`, { url: this.baseUrl + path, timedOut: false, cause: e });
     }
@@ -124,11 +135,11 @@ export class Transport {
   }
 
   /** A plain HTTP request with this client's auth and base URL, for streaming routes (artifacts). */
-  async request(method: string, path: string, init: { body?: RequestInit['body']; headers?: Record<string, string> } = {}): Promise<Response> {
+  async request(method: string, path: string, init: { body?: StreamingBody; headers?: Record<string, string> } = {}): Promise<Response> {
     const headers: Record<string, string> = { ...init.headers };
     if (this.#token) headers['authorization'] = `Bearer ${this.#token}`;
     try {
-      return await this.#fetch(this.baseUrl + path, { method, headers, body: init.body ?? null, duplex: 'half' } as RequestInit);
+      return await this.#stream(this.baseUrl + path, { method, headers, body: init.body ?? null });
     } catch (e) {
       throw new ChronicleNetworkError(`cannot reach Chronicle at ${this.baseUrl}: ${describeCause(e)}`, { url: this.baseUrl + path, timedOut: false, cause: e });
     }
@@ -188,6 +199,16 @@ export class Transport {
     return { status, body };
   }
 }
+
+const onNode = () => typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+function streamingOverFetch(fetch: typeof globalThis.fetch): StreamingRequest {
+  // duplex 'half' is what fetch requires of a streamed request body.
+  return (url, init) => fetch(url, { ...init, body: (init.body ?? null) as RequestInit['body'], duplex: 'half' } as RequestInit);
+}
+
+/** Loaded on first use, so the SDK's entry point stays free of node: imports. */
+const streamingOverNodeHttp: StreamingRequest = async (url, init) => (await import('./node/http-request.js')).nodeHttpRequest(url, init);
 
 function describeCause(e: unknown): string {
   const cause = (e as { cause?: { code?: string; message?: string } } | null)?.cause;
