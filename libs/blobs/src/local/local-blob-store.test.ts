@@ -8,6 +8,8 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { blobStoreContract } from '../contract/blob-store.contract.js';
 import { createLocalBlobStore } from './local-blob-store.js';
+import { BlobCorrupted } from '../port.js';
+import { ValidationFailed } from '@chronicle/domain';
 
 const freshRoot = () => mkdtempSync(join(tmpdir(), 'chronicle-blobs-'));
 const blobPath = (root: string, sha256: string) => join(root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
@@ -75,3 +77,44 @@ describe('local blob store packs', () => {
     expect(await createLocalBlobStore({ root: root2 }).has(sha256)).toBe(false);
   });
 });
+
+describe('local blob store, content hashed on the hashing thread (over 8 MiB)', () => {
+  const big = Buffer.alloc(24 << 20);
+  for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((i * 2654435761) >>> 0, i);
+  const chunks = (b: Buffer) => Array.from({ length: Math.ceil(b.length / 65_536) }, (_, i) => b.subarray(i * 65_536, (i + 1) * 65_536));
+  const digest = createHash('sha256').update(big).digest('hex');
+
+  it('stores it under its SHA-256 and detects one flipped byte deep inside it', async () => {
+    const root = freshRoot();
+    const store = createLocalBlobStore({ root });
+    const put = await store.put(Readable.from(chunks(big)));
+    expect(put).toEqual({ sha256: digest, size: big.length, created: true });
+    expect(await store.verify(digest)).toBe(true);
+    const fh = await open(blobPath(root, digest), 'r+');
+    await fh.write(Buffer.from([big[20 << 20]! ^ 0xff]), 0, 1, 20 << 20);
+    await fh.close();
+    expect(await store.verify(digest)).toBe(false);
+    await expect(readAll(await store.get(digest, { verify: true }))).rejects.toBeInstanceOf(BlobCorrupted);
+  });
+
+  it('refuses content that is not the expected one, and keeps nothing of a stream cut after 8 MiB', async () => {
+    const root = freshRoot();
+    const store = createLocalBlobStore({ root });
+    await expect(store.put(Readable.from(chunks(big)), { expectedSha256: 'a'.repeat(64) })).rejects.toBeInstanceOf(ValidationFailed);
+    async function* cut() {
+      yield* chunks(big.subarray(0, 16 << 20));
+      throw new Error('connection lost');
+    }
+    await expect(store.put(Readable.from(cut()))).rejects.toThrow('connection lost');
+    expect(await store.has(digest)).toBe(false);
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    // The hashing thread is still at work for the next upload.
+    expect((await store.put(Readable.from(chunks(big)))).sha256).toBe(digest);
+  });
+});
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of stream) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
