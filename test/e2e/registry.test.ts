@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -298,6 +298,21 @@ describe('CLI for artifacts and models', () => {
       const down = await cli('artifacts', 'download', runId, 'model/weights.bin', '-o', out);
       expect(down.code, down.stderr).toBe(0);
       expect(sha256(readFileSync(out))).toBe(sha256(content));
+
+      // The CLI hashes what it writes (the server then skips its own check): a blob that rotted
+      // on disk is refused by the CLI and by the server-verified plain GET alike.
+      const stored = join(server.dataDir, 'blobs', sha256(content).slice(0, 2), sha256(content).slice(2, 4), sha256(content));
+      const fd = openSync(stored, 'r+');
+      writeSync(fd, Buffer.from([8]), 0, 1, 2 * 1024 * 1024);
+      closeSync(fd);
+      const rotten = join(dir, 'rotten.bin');
+      const refused = await cli('artifacts', 'download', runId, 'model/weights.bin', '-o', rotten);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain(`not ${sha256(content)}; nothing was written`);
+      expect(existsSync(rotten) || existsSync(`${rotten}.part`)).toBe(false);
+      const plain = await fetch(artifactUrl(runId, 'model/weights.bin'), { headers: auth });
+      await expect(plain.arrayBuffer()).rejects.toThrow();
+      writeFileSync(stored, content);
 
       expect((await cli('models', 'register', 'cli-model', '--description', 'from the CLI', '--owner', 'ana')).code).toBe(0);
       const v = await cli('models', 'create-version', 'cli-model', '--run', runId, '--artifact', 'model/weights.bin');

@@ -20,8 +20,12 @@ export interface ArtifactDownload {
 export interface ArtifactsApi {
   /** Streams `body` to the run's artifact `path`; other content under a taken path is refused. */
   upload(runId: string, path: string, body: StreamingBody, opts?: { contentType?: string }): Promise<ArtifactUpload>;
-  /** Opens the artifact as a stream; fails with NOT_FOUND if there is none. */
-  download(runId: string, path: string): Promise<ArtifactDownload>;
+  /**
+   * Opens the artifact as a stream; fails with NOT_FOUND if there is none. The server checks
+   * the content against its hash while sending, unless `callerVerifies`: the caller then hashes
+   * what it reads and compares with `sha256` itself (one hash instead of two).
+   */
+  download(runId: string, path: string, opts?: { callerVerifies?: boolean }): Promise<ArtifactDownload>;
 }
 
 const encodePath = (path: string) => path.split('/').map(encodeURIComponent).join('/');
@@ -37,8 +41,8 @@ export function artifactsApi(t: Transport): ArtifactsApi {
       if (!res.ok) throw await t.errorOf(res);
       return (await res.json()) as ArtifactUpload;
     },
-    async download(runId, path) {
-      const res = await t.request('GET', url(runId, path));
+    async download(runId, path, opts = {}) {
+      const res = await t.request('GET', url(runId, path), opts.callerVerifies ? { headers: { 'x-chronicle-verify': 'client' } } : {});
       if (!res.ok || !res.body) throw await t.errorOf(res);
       return {
         body: res.body,

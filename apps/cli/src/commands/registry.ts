@@ -66,9 +66,9 @@ export function registerArtifacts(program: Command, io: Io): void {
       const ctx = contextOf(cmd, io);
       const { size } = await stat(file);
       const bar = progress(io, size, 'uploading');
-      const source = createReadStream(file).pipe(bar.meter);
+      const source = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(bar.meter);
       try {
-        const res = await ctx.client.artifacts.upload(runId, opts.path ?? basename(file), Readable.toWeb(source) as ReadableStream<Uint8Array>, {
+        const res = await ctx.client.artifacts.upload(runId, opts.path ?? basename(file), source, {
           contentType: opts.contentType,
         });
         bar.stop();
@@ -85,7 +85,8 @@ export function registerArtifacts(program: Command, io: Io): void {
     .action(async (runId: string, path: string, opts: { output?: string }, cmd: Command) => {
       const ctx = contextOf(cmd, io);
       const target = opts.output ?? basename(path);
-      const res = await ctx.client.artifacts.download(runId, path);
+      // Hashed here, as it is written: the server need not hash it as well.
+      const res = await ctx.client.artifacts.download(runId, path, { callerVerifies: true });
       const tmp = `${target}.part`;
       const hash = createHash('sha256');
       const bar = progress(io, res.size, 'downloading');
@@ -104,7 +105,7 @@ export function registerArtifacts(program: Command, io: Io): void {
         bar.stop();
       }
       const actual = hash.digest('hex');
-      if (res.sha256 && actual !== res.sha256) {
+      if (actual !== res.sha256) {
         await unlink(tmp).catch(() => undefined);
         throw new CliError(`the download hashes to ${actual}, not ${res.sha256}; nothing was written`, 'INTEGRITY');
       }

@@ -54,16 +54,28 @@ export function registerArtifacts(app: FastifyInstance, platform: Platform): voi
     const etag = `"${artifact.sha256}"`;
     reply.header('etag', etag).header('cache-control', 'private, immutable');
     if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-    return sendArtifact(reply, platform, artifact);
+    return sendArtifact(reply, platform, artifact, { verify: request.headers[CALLER_VERIFIES_HEADER] !== 'client' });
   });
 }
 
 /**
- * Streams a run artifact, hash-verified: a corrupt blob fails the stream before its last byte,
- * so the client sees a broken download, never wrong content presented as whole.
+ * A client that checks the bytes against `x-content-sha256` itself (the CLI does) sends
+ * `x-chronicle-verify: client`, and the content is hashed once, where it is written, not twice.
  */
-export async function sendArtifact(reply: FastifyReply, platform: Platform, artifact: { sha256: string; size: number; contentType: string }) {
-  const content = await platform.blobs.get(artifact.sha256, { verify: true });
+const CALLER_VERIFIES_HEADER = 'x-chronicle-verify';
+
+/**
+ * Streams a run artifact, hash-verified unless the caller verifies: a corrupt blob fails the
+ * stream before its last byte, so the client sees a broken download, never wrong content
+ * presented as whole.
+ */
+export async function sendArtifact(
+  reply: FastifyReply,
+  platform: Platform,
+  artifact: { sha256: string; size: number; contentType: string },
+  opts: { verify: boolean } = { verify: true },
+) {
+  const content = await platform.blobs.get(artifact.sha256, { verify: opts.verify });
   return reply
     .header('content-type', artifact.contentType)
     .header('content-length', artifact.size)

@@ -174,14 +174,19 @@ export function createLocalBlobStore(opts: LocalBlobStoreOptions): BlobStore {
       const hashed = place.size > INLINE_HASH_MAX_BYTES ? hasher.hashRange(place.path, place.start, place.size) : null;
       hashed?.catch(() => undefined); // a download abandoned early never asks for the verdict
       const hash = hashed ? null : createHash('sha256');
+      // Each chunk goes on when the next one arrives; the last waits for the verdict, so a reader
+      // of a corrupt blob is always cut short, whatever it trusts (content-length, end of stream).
+      let held: Buffer | null = null;
       const checked = new Transform({
         transform(chunk: Buffer, _enc, done) {
           hash?.update(chunk);
-          done(null, chunk);
+          const previous = held;
+          held = chunk;
+          done(null, previous ?? undefined);
         },
         flush(done) {
           Promise.resolve(hashed ?? hash!.digest('hex')).then(
-            (actual) => done(actual === sha256 ? null : new BlobCorrupted(sha256, actual)),
+            (actual) => (actual === sha256 ? done(null, held ?? undefined) : done(new BlobCorrupted(sha256, actual))),
             (e: Error) => done(e),
           );
         },
