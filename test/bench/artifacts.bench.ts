@@ -3,7 +3,9 @@
 // `cp` of the same file. The server's RSS is sampled throughout: it must stay flat (no buffering).
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync, writeSync, openSync, closeSync } from 'node:fs';
-import { request } from 'node:http';
+import { createHash } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import { createClient } from '@chronicle/sdk';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -53,32 +55,30 @@ export async function benchArtifacts(bytes: number): Promise<ArtifactsResult> {
 
     const run = await gql(server.url, 'mutation { startRun(input: { experimentId: "0", name: "bench" }) { id } }');
     const runId = run.body.data.startRun.id as string;
-    const url = new URL(`${server.url}/api/v1/runs/${runId}/artifacts/model.bin`);
+    const client = createClient({ url: server.url, token: server.adminToken });
     const idle = rssMb(server.child.pid!);
     peak = idle;
 
+    // Through the SDK, as a trainer or the CLI does it.
     t = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      const req = request(url, { method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes) } }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`upload answered ${res.statusCode}`))));
-      });
-      req.on('error', reject);
-      createReadStream(source, { highWaterMark: 1 << 20 }).pipe(req);
-    });
+    const up = await client.artifacts.upload(runId, 'model.bin', createReadStream(source, { highWaterMark: 1 << 20 }));
+    if (!up.created || up.size !== bytes) throw new Error(`upload answered ${JSON.stringify(up)}`);
     spawnSync('sync');
     const uploadS = seconds(t);
 
     const target = join(dir, 'downloaded.bin');
+    // As `chronicle artifacts download` does it: hashed where it is written, checked at the end.
     t = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      request(url, (res) => {
-        if (res.statusCode !== 200) return reject(new Error(`download answered ${res.statusCode}`));
-        pipeline(res, createWriteStream(target)).then(resolve, reject);
-      })
-        .on('error', reject)
-        .end();
+    const down = await client.artifacts.download(runId, 'model.bin', { callerVerifies: true });
+    const hash = createHash('sha256');
+    const hashing = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
     });
+    await pipeline(Readable.fromWeb(down.body as never), hashing, createWriteStream(target));
+    if (hash.digest('hex') !== up.sha256) throw new Error('download does not hash to the uploaded content');
     spawnSync('sync');
     const downloadS = seconds(t);
     if (statSync(target).size !== bytes) throw new Error('download is truncated');

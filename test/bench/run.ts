@@ -108,9 +108,9 @@ if (only.includes('artifacts')) {
   log();
   log('| measure | figure | target |');
   log('| --- | --- | --- |');
-  log(`| upload: PUT /api/v1/runs/:runId/artifacts/* (hashed, stored, recorded) | ${fmt(r.uploadMbPerS, 0)} MB/s | |`);
-  log(`| download: GET, hash-verified while streamed | ${fmt(r.downloadMbPerS, 0)} MB/s | |`);
-  log(`| baseline: \`cp\` of the same file, same disk | ${fmt(r.cpMbPerS, 0)} MB/s | |`);
+  log(`| upload with the SDK: PUT /api/v1/runs/:runId/artifacts/* (hashed, fsynced, recorded), then \`sync\` | ${fmt(r.uploadMbPerS, 0)} MB/s | |`);
+  log(`| download with the SDK, hashed and checked where written, then \`sync\` | ${fmt(r.downloadMbPerS, 0)} MB/s | |`);
+  log(`| baseline: \`cp\` of the same file, same disk, then \`sync\` | ${fmt(r.cpMbPerS, 0)} MB/s | |`);
   log(`| ratio upload / cp | ${r.uploadRatio.toFixed(2)} | ≥ 0.7 |`);
   log(`| ratio download / cp | ${r.downloadRatio.toFixed(2)} | ≥ 0.7 |`);
   log(`| server RSS: before / peak during the transfers | ${fmt(r.idleRssMb, 0)} / ${fmt(r.peakRssMb, 0)} MB | flat |`);
