@@ -84,9 +84,9 @@ describe('local blob store, content hashed on the hashing thread (over 8 MiB)', 
   const chunks = (b: Buffer) => Array.from({ length: Math.ceil(b.length / 65_536) }, (_, i) => b.subarray(i * 65_536, (i + 1) * 65_536));
   const digest = createHash('sha256').update(big).digest('hex');
 
-  it('stores it under its SHA-256 and detects one flipped byte deep inside it', async () => {
+  it('stores it under its SHA-256 (flushed to disk as it arrives) and detects one flipped byte deep inside it', async () => {
     const root = freshRoot();
-    const store = createLocalBlobStore({ root });
+    const store = createLocalBlobStore({ root, flushEveryBytes: 4 << 20 });
     const put = await store.put(Readable.from(chunks(big)));
     expect(put).toEqual({ sha256: digest, size: big.length, created: true });
     expect(await store.verify(digest)).toBe(true);
