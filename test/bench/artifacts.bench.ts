@@ -2,10 +2,11 @@
 // into the blob store, then streamed back through GET to disk. Baseline, same run and same disk:
 // `cp` of the same file. The server's RSS is sampled throughout: it must stay flat (no buffering).
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync, writeSync, openSync, closeSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync, statSync, writeSync, openSync, closeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { createClient } from '@chronicle/sdk';
+import { createDurableFileWriter } from '@chronicle/sdk/node';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -77,7 +78,7 @@ export async function benchArtifacts(bytes: number): Promise<ArtifactsResult> {
         done(null, chunk);
       },
     });
-    await pipeline(Readable.fromWeb(down.body as never), hashing, createWriteStream(target));
+    await pipeline(Readable.fromWeb(down.body as never), hashing, createDurableFileWriter(target));
     if (hash.digest('hex') !== up.sha256) throw new Error('download does not hash to the uploaded content');
     spawnSync('sync');
     const downloadS = seconds(t);

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SingleBar } from 'cli-progress';
 import type { ModelStage, ModelVersion, RegisteredModel } from '@chronicle/sdk';
+import { createDurableFileWriter } from '@chronicle/sdk/node';
 import { Option, type Command } from 'commander';
 import { collectPair, integer } from '../args.js';
 import { CliError, contextOf } from '../context.js';
@@ -97,7 +98,8 @@ export function registerArtifacts(program: Command, io: Io): void {
         },
       });
       try {
-        await pipeline(Readable.fromWeb(res.body as Parameters<typeof Readable.fromWeb>[0]), hasher, bar.meter, createWriteStream(tmp));
+        // On disk before it is renamed into place: a reported download survives a crash.
+        await pipeline(Readable.fromWeb(res.body as Parameters<typeof Readable.fromWeb>[0]), hasher, bar.meter, createDurableFileWriter(tmp));
       } catch (e) {
         await unlink(tmp).catch(() => undefined);
         throw e;
