@@ -112,9 +112,12 @@ export const metricsProjection: ProjectionDefinition = {
         for (const s of ev.data.series) {
           const n = s.steps.length;
           // Plain loops: Float64Array.from goes through the iterator protocol, slow for short series.
-          const steps = new Float64Array(n);
-          const values = new Float64Array(n);
-          const timestamps = new Float64Array(n);
+          // One backing store for the three columns: each typed array of more than a few
+          // numbers is a separate native allocation, tracked and swept by the GC.
+          const columns = new Float64Array(3 * n);
+          const steps = columns.subarray(0, n);
+          const values = columns.subarray(n, 2 * n);
+          const timestamps = columns.subarray(2 * n);
           for (let i = 0; i < n; i++) {
             steps[i] = s.steps[i]!;
             values[i] = decodeMetricValue(s.values[i]!);
