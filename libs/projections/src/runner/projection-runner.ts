@@ -28,6 +28,9 @@ interface Waiter {
   reject: (e: unknown) => void;
 }
 
+/** PRAGMA synchronous reads back as a number: OFF 0, NORMAL 1, FULL 2, EXTRA 3. */
+const SYNCHRONOUS_NORMAL = 1;
+
 const CHECKPOINTS = `CREATE TABLE IF NOT EXISTS projection_checkpoints (
   name TEXT PRIMARY KEY, position INTEGER NOT NULL, tables TEXT NOT NULL
 ) WITHOUT ROWID`;
@@ -219,12 +222,13 @@ export class ProjectionRunner {
     // Read models are rebuildable from the log, and a lost commit is re-applied from the
     // checkpoint committed with it: they need no fsync of their own. The next durable
     // append syncs the write-ahead log they share.
-    const previous = db.pragma('synchronous', { simple: true });
-    db.pragma('synchronous = NORMAL');
+    // Only ever lowered: a scratch database (a replay's shadow) already runs with OFF.
+    const previous = db.pragma('synchronous', { simple: true }) as number;
+    if (previous > SYNCHRONOUS_NORMAL) db.pragma('synchronous = NORMAL');
     try {
       this.applyInTransaction(events, last);
     } finally {
-      db.pragma(`synchronous = ${previous}`);
+      if (previous > SYNCHRONOUS_NORMAL) db.pragma(`synchronous = ${previous}`);
     }
     for (const p of this.projections) this.checkpoints.set(p.name, last);
     this.opts.onBatch?.({ from: events[0]!.position, to: last, events: events.length, ms: performance.now() - started });
