@@ -50,6 +50,8 @@ export interface BlobStore {
   get(sha256: string, opts?: GetOptions): Promise<Readable>;
   has(sha256: string): Promise<boolean>;
   stat(sha256: string): Promise<BlobInfo | null>;
+  /** `stat` of many blobs in one call, in their order: existence checks come by the thousand (a dataset commit asks about every file). */
+  statMany(sha256s: readonly string[]): Promise<(BlobInfo | null)[]>;
   /** Re-hashes the stored bytes; false when they no longer match their name. */
   verify(sha256: string): Promise<boolean>;
 }

@@ -7,7 +7,6 @@ import { parseManifest, type ManifestEntry } from './manifest.js';
 // Summaries travel in the commit event; past this many CSV files a version carries none beyond them.
 export const MAX_TABULAR_FILES = 200;
 const MAX_CSV_BYTES = 1024 * 1024 * 1024;
-const EXISTS_CONCURRENCY = 64;
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -43,7 +42,7 @@ export function createManifestInspector(blobs: BlobStore) {
       throw e;
     }
     const unique = [...new Set(entries.map((e) => e.sha256))];
-    const present = await mapLimit(unique, EXISTS_CONCURRENCY, (h) => blobs.stat(h));
+    const present = await blobs.statMany(unique);
     const missing = unique.filter((_, i) => present[i] === null);
     if (missing.length > 0)
       throw new ValidationFailed(`${missing.length} file(s) of the manifest were not uploaded`, { missing: missing.slice(0, 20) });

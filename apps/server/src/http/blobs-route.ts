@@ -3,75 +3,14 @@ import { validSha256, type BlobStore, type PutResult } from '@chronicle/blobs';
 import { requireRole, ValidationFailed } from '@chronicle/domain';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Platform } from '../platform.js';
+import { MAX_BATCH_BYTES, PayloadTooLarge, readBatch, type BatchItem } from './blob-batch.js';
 
 // Dataset files and manifests are addressed by content; one may be gigabytes.
 const NO_BODY_LIMIT = Number.MAX_SAFE_INTEGER;
 /** Hashes per existence check; a 100k-file commit asks in a few dozen requests. */
 export const MAX_MISSING_BATCH = 10_000;
-const STAT_CONCURRENCY = 64;
-/** Bytes one batch upload may carry, frame headers included: larger files go one by one through PUT. */
-export const MAX_BATCH_BYTES = 64 * 1024 * 1024;
-export const MAX_BATCH_ITEMS = 10_000;
-/** Each batch item starts with its SHA-256 (32 raw bytes) and its size (unsigned 64-bit big-endian). */
-const FRAME_HEADER = 40;
 /** Batch items are stored in packs of about this size (see the blob store's packs). */
 const PACK_GROUP_BYTES = 16 * 1024 * 1024;
-
-/** A request larger than the batch cap: 413, unlike a malformed one. */
-class PayloadTooLarge extends Error {
-  readonly statusCode = 413;
-}
-
-interface BatchItem {
-  index: number;
-  sha256: string;
-  bytes: Buffer;
-}
-
-/**
- * Splits a batch body into its items as the bytes arrive. Chunks are joined only once an item
- * (or a header) is complete, so each byte is copied about once whatever the chunk sizes.
- */
-async function* readBatch(body: AsyncIterable<Buffer | string>): AsyncGenerator<BatchItem> {
-  const chunks: Buffer[] = [];
-  let buffered = 0;
-  let total = 0;
-  let index = 0;
-  let header: { sha256: string; size: number } | null = null;
-  const take = (n: number): Buffer => {
-    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, buffered);
-    chunks.length = 0;
-    const rest = all.subarray(n);
-    if (rest.length > 0) chunks.push(rest);
-    buffered = rest.length;
-    return all.subarray(0, n);
-  };
-  for await (const raw of body) {
-    const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
-    total += chunk.length;
-    if (total > MAX_BATCH_BYTES) throw new PayloadTooLarge(`a batch upload carries at most ${MAX_BATCH_BYTES} bytes; upload larger files with PUT /api/v1/blobs/:sha256`);
-    chunks.push(chunk);
-    buffered += chunk.length;
-    for (;;) {
-      if (!header) {
-        if (buffered < FRAME_HEADER) break;
-        const h = take(FRAME_HEADER);
-        const size = h.readBigUInt64BE(32);
-        if (size > BigInt(MAX_BATCH_BYTES))
-          throw new PayloadTooLarge(`item ${index} declares ${size} bytes; a batch upload carries at most ${MAX_BATCH_BYTES} bytes`);
-        if (index >= MAX_BATCH_ITEMS) throw new PayloadTooLarge(`a batch upload carries at most ${MAX_BATCH_ITEMS} items`);
-        header = { sha256: h.toString('hex', 0, 32), size: Number(size) };
-      }
-      if (buffered < header.size) break;
-      yield { index: index++, sha256: header.sha256, bytes: take(header.size) };
-      header = null;
-    }
-  }
-  if (header || buffered > 0)
-    throw new ValidationFailed(`the batch ends inside item ${index}: each item is a 32-byte SHA-256, a 64-bit big-endian size, then that many bytes`, {
-      item: index,
-    });
-}
 
 /**
  * Stores every item of a batch body, verified against its hash. Items are gathered into
@@ -121,17 +60,9 @@ export function registerBlobs(app: FastifyInstance, platform: Platform): void {
     const hashes = body?.sha256;
     if (!Array.isArray(hashes) || hashes.length > MAX_MISSING_BATCH || hashes.some((h) => typeof h !== 'string'))
       throw new ValidationFailed(`sha256 must be a list of at most ${MAX_MISSING_BATCH} SHA-256 hex strings`, { field: 'sha256' });
-    const unique = [...new Set(hashes as string[])].map(validSha256);
-    const missing: string[] = [];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(STAT_CONCURRENCY, unique.length) }, async () => {
-        while (next < unique.length) {
-          const h = unique[next++]!;
-          if (!(await platform.blobs.has(h))) missing.push(h);
-        }
-      }),
-    );
+    const unique = [...new Set(hashes as string[])];
+    const found = await platform.blobs.statMany(unique);
+    const missing = unique.filter((_, i) => found[i] === null);
     return { missing: missing.sort() };
   });
 

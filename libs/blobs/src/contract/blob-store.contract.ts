@@ -105,6 +105,21 @@ export const blobStoreContract = (name: string, open: () => Promise<BlobStoreUnd
       await expect(store.get('../../etc/passwd')).rejects.toBeInstanceOf(ValidationFailed);
     });
 
+    it('answers the stat of many blobs at once, in order, stored loose or in a batch', async () => {
+      const { store } = await open();
+      const loose = await store.put(Readable.from([Buffer.from('stored alone')]));
+      const [packed] = await store.putMany([{ sha256: sha256Of('stored in a batch'), bytes: Buffer.from('stored in a batch') }]);
+      const unknown = sha256Of('never stored');
+      expect(await store.statMany([unknown, packed!.sha256, loose.sha256, unknown])).toEqual([
+        null,
+        { sha256: packed!.sha256, size: 17 },
+        { sha256: loose.sha256, size: 12 },
+        null,
+      ]);
+      expect(await store.statMany([])).toEqual([]);
+      await expect(store.statMany([unknown, '../../etc/passwd'])).rejects.toBeInstanceOf(ValidationFailed);
+    });
+
     it('stores nothing when the content is over the limit or not the expected one', async () => {
       const { store } = await open();
       const big = Buffer.alloc(1000, 1);

@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ValidationFailed } from '@chronicle/domain';
 import { syncDirectory, writeAll } from './durable-fs.js';
@@ -27,8 +27,26 @@ export interface PackItem {
 const ENTRY_BYTES = 48;
 /** Packs written by another process are noticed at most this late. */
 const RESCAN_AFTER_MS = 1000;
-/** Verified items are written to the pack in runs of this many bytes. */
-const WRITE_BATCH_BYTES = 4 << 20;
+
+/**
+ * Writes the buffers back to back with vectored writes: the items are views of the request's
+ * chunks, and gathering them in the kernel measured about twice as fast as copying them into
+ * one buffer first (libuv splits the list at IOV_MAX and resumes short writes itself).
+ */
+async function writevAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
+  let rest = buffers;
+  for (;;) {
+    let want = 0;
+    for (const b of rest) want += b.length;
+    if (want === 0) return;
+    let { bytesWritten } = await fh.writev(rest);
+    if (bytesWritten === want) return;
+    // A short write all the same: go on from where it stopped.
+    let i = 0;
+    while (bytesWritten >= rest[i]!.length) bytesWritten -= rest[i++]!.length;
+    rest = [rest[i]!.subarray(bytesWritten), ...rest.slice(i + 1)];
+  }
+}
 
 export class PackStore {
   private readonly entries = new Map<string, PackEntry>();
@@ -61,7 +79,7 @@ export class PackStore {
     const created = items.map(() => false);
     const fresh = new Map<string, number>();
     for (const [i, item] of items.entries()) {
-      const actual = createHash('sha256').update(item.bytes).digest('hex');
+      const actual = hash('sha256', item.bytes);
       if (actual !== item.sha256)
         throw new ValidationFailed(`item ${i} hashes to ${actual}, not the ${item.sha256} it was sent with`, {
           item: i,
@@ -79,8 +97,7 @@ export class PackStore {
     const fh = await open(this.pathOf(id), 'wx', 0o644);
     try {
       let offset = 0;
-      let run: Buffer[] = [];
-      let runBytes = 0;
+      const bodies: Buffer[] = [];
       for (const i of fresh.values()) {
         const { sha256, bytes } = items[i]!;
         index.write(sha256, placed.length * ENTRY_BYTES, 32, 'hex');
@@ -88,15 +105,9 @@ export class PackStore {
         index.writeBigUInt64BE(BigInt(bytes.length), placed.length * ENTRY_BYTES + 40);
         placed.push([sha256, { pack: id, offset, size: bytes.length }]);
         offset += bytes.length;
-        run.push(bytes);
-        runBytes += bytes.length;
-        if (runBytes >= WRITE_BATCH_BYTES) {
-          await writeAll(fh, Buffer.concat(run, runBytes));
-          run = [];
-          runBytes = 0;
-        }
+        bodies.push(bytes);
       }
-      if (runBytes > 0) await writeAll(fh, Buffer.concat(run, runBytes));
+      await writevAll(fh, bodies);
       await fh.sync();
     } catch (e) {
       await fh.close().catch(() => undefined);
