@@ -91,6 +91,9 @@ export interface BlobBatchItem {
   bytes: Uint8Array;
 }
 
+/** The value of a hex digit's char code (either case); validSha256 upstream and the server reject anything else. */
+const nibble = (c: number) => (c <= 57 ? c - 48 : (c | 32) - 87);
+
 /** The batch wire format: per item its SHA-256 (32 raw bytes), its size (u64 big-endian), its bytes. */
 export function encodeBlobBatch(items: readonly BlobBatchItem[]): Uint8Array {
   let total = 0;
@@ -99,12 +102,28 @@ export function encodeBlobBatch(items: readonly BlobBatchItem[]): Uint8Array {
   const view = new DataView(out.buffer);
   let at = 0;
   for (const it of items) {
-    for (let i = 0; i < 32; i++) out[at + i] = parseInt(it.sha256.slice(2 * i, 2 * i + 2), 16);
+    const h = it.sha256;
+    for (let i = 0; i < 32; i++) out[at + i] = (nibble(h.charCodeAt(2 * i)) << 4) | nibble(h.charCodeAt(2 * i + 1));
     view.setBigUint64(at + 32, BigInt(it.bytes.length));
     out.set(it.bytes, at + FRAME_HEADER);
     at += FRAME_HEADER + it.bytes.length;
   }
   return out;
+}
+
+/**
+ * A request body of these pieces, sent as they are: no copy into one buffer. One piece goes
+ * as it is (node:http writes it whole); several as a stream.
+ */
+function bodyOf(pieces: readonly Uint8Array[]): Uint8Array | ReadableStream<Uint8Array> {
+  if (pieces.length === 1) return pieces[0]!;
+  let next = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (next < pieces.length) controller.enqueue(pieces[next++]!);
+      else controller.close();
+    },
+  });
 }
 
 async function bytesOf(body: Awaited<ReturnType<DatasetFileInput['open']>>): Promise<Uint8Array> {
@@ -141,6 +160,8 @@ export interface DatasetsApi {
   uploadBlob(sha256: string, body: ReadableStream<Uint8Array> | Uint8Array | Blob | string): Promise<void>;
   /** Stores many small blobs in one request; each is verified against its hash by the server. */
   uploadBlobBatch(items: readonly BlobBatchItem[]): Promise<void>;
+  /** The same, for a body already in the batch wire format (`encodeBlobBatch`), possibly in several pieces. */
+  uploadEncodedBlobBatch(body: readonly Uint8Array[]): Promise<void>;
   /**
    * Stores content whose hash the caller does not know yet and answers the hash the server
    * computed: a caller hashing the same stream as it sends it compares the two.
@@ -149,6 +170,18 @@ export interface DatasetsApi {
   downloadBlob(sha256: string): Promise<ReadableStream<Uint8Array>>;
   /** Uploads what the server lacks, then records the version last: an interrupted commit leaves no version. */
   commit(dataset: string, files: readonly DatasetFileInput[], opts?: CommitDatasetOptions): Promise<DatasetCommitResult>;
+  /** The version a commit builds on (null: none yet), creating the dataset if it does not exist. */
+  commitBase(dataset: string): Promise<number | null>;
+  /**
+   * Records a version of these files on `parent`; every file's content must be stored already.
+   * Uploads the manifest, then commits; with `rebase`, re-commits on a newer head on CONFLICT.
+   */
+  recordVersion(
+    dataset: string,
+    parent: number | null,
+    files: readonly ManifestFile[],
+    opts?: Pick<CommitDatasetOptions, 'message' | 'tags' | 'rebase' | 'onRebase'>,
+  ): Promise<{ version: number; versionId: string; changed: boolean }>;
   tag(dataset: string, version: number | string, tag: string): Promise<DatasetVersionView>;
   deprecate(dataset: string, version: number | string, reason: string): Promise<DatasetVersionView>;
   declareRunInputs(runId: string, inputs: RunInputDeclaration[]): Promise<RunInputView[]>;
@@ -207,9 +240,11 @@ export function datasetsApi(t: Transport): DatasetsApi {
       await res.arrayBuffer();
     },
     async uploadBlobBatch(items) {
-      if (items.length === 0) return;
+      if (items.length > 0) await api.uploadEncodedBlobBatch([encodeBlobBatch(items)]);
+    },
+    async uploadEncodedBlobBatch(body) {
       const res = await t.request('POST', '/api/v1/blobs/batch', {
-        body: encodeBlobBatch(items),
+        body: bodyOf(body),
         headers: { 'content-type': 'application/vnd.chronicle.blob-batch' },
       });
       if (!res.ok) throw await t.errorOf(res);
@@ -223,10 +258,9 @@ export function datasetsApi(t: Transport): DatasetsApi {
     async downloadBlob(sha256) {
       return (await t.download(`/api/v1/blobs/${sha256}`)).body;
     },
-    async commit(dataset, files, opts = {}) {
-      let head: number | null;
+    async commitBase(dataset) {
       try {
-        head = await api.head(dataset);
+        return await api.head(dataset);
       } catch (e) {
         if (!(e instanceof ChronicleApiError && e.code === 'NOT_FOUND')) throw e;
         try {
@@ -235,8 +269,34 @@ export function datasetsApi(t: Transport): DatasetsApi {
           // Another committer created it first: commit on top of it like any other.
           if (!(c instanceof ChronicleApiError && c.code === 'CONFLICT')) throw c;
         }
-        head = await api.head(dataset);
+        return api.head(dataset);
       }
+    },
+    async recordVersion(dataset, parent, files, opts = {}) {
+      const manifest = encodeManifest(files);
+      const manifestHash = await sha256Hex(manifest);
+      await api.uploadBlob(manifestHash, manifest);
+      let head = parent;
+      for (;;) {
+        try {
+          const data = await t.graphql<{ commitDatasetVersion: { changed: boolean; version: { version: number; versionId: string } } }>(
+            `mutation($d: String!, $p: Int, $m: String!, $msg: String, $tags: [String!]) {
+              commitDatasetVersion(dataset: $d, parentVersion: $p, manifestSha256: $m, message: $msg, tags: $tags) { changed version { version versionId } }
+            }`,
+            { d: dataset, p: head, m: manifestHash, msg: opts.message ?? '', tags: opts.tags ?? [] },
+          );
+          const r = data.commitDatasetVersion;
+          return { version: r.version.version, versionId: r.version.versionId, changed: r.changed };
+        } catch (e) {
+          if (!(opts.rebase && e instanceof ChronicleApiError && e.code === 'CONFLICT')) throw e;
+          const newHead = await api.head(dataset);
+          opts.onRebase?.(head, newHead ?? 0);
+          head = newHead;
+        }
+      }
+    },
+    async commit(dataset, files, opts = {}) {
+      const head = await api.commitBase(dataset);
       const total = files.length;
       opts.onProgress?.({ phase: 'checking', done: 0, total, bytes: 0 });
       const missing = await api.missing(files.map((f) => f.sha256));
@@ -280,27 +340,9 @@ export function datasetsApi(t: Transport): DatasetsApi {
           uploaded(1, f.size);
         }),
       ]);
-      const manifest = encodeManifest(files);
-      const manifestHash = await sha256Hex(manifest);
-      await api.uploadBlob(manifestHash, manifest);
       opts.onProgress?.({ phase: 'recording', done: total, total, bytes });
-      for (;;) {
-        try {
-          const data = await t.graphql<{ commitDatasetVersion: { changed: boolean; version: { version: number; versionId: string } } }>(
-            `mutation($d: String!, $p: Int, $m: String!, $msg: String, $tags: [String!]) {
-              commitDatasetVersion(dataset: $d, parentVersion: $p, manifestSha256: $m, message: $msg, tags: $tags) { changed version { version versionId } }
-            }`,
-            { d: dataset, p: head, m: manifestHash, msg: opts.message ?? '', tags: opts.tags ?? [] },
-          );
-          const r = data.commitDatasetVersion;
-          return { dataset, version: r.version.version, versionId: r.version.versionId, changed: r.changed, uploadedFiles: uploads.length, uploadedBytes: bytes };
-        } catch (e) {
-          if (!(opts.rebase && e instanceof ChronicleApiError && e.code === 'CONFLICT')) throw e;
-          const newHead = await api.head(dataset);
-          opts.onRebase?.(head, newHead ?? 0);
-          head = newHead;
-        }
-      }
+      const r = await api.recordVersion(dataset, head, files, opts);
+      return { dataset, ...r, uploadedFiles: uploads.length, uploadedBytes: bytes };
     },
     async tag(dataset, version, tag) {
       const data = await t.graphql<{ tagDatasetVersion: DatasetVersionView }>(

@@ -61,6 +61,7 @@ export type {
   WebhooksApi,
 } from './deployments.js';
 export {
+  BATCH_ITEM_MAX,
   encodeBlobBatch,
   encodeManifest,
   type BlobBatchItem,
