@@ -1,19 +1,18 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
-import { SingleBar } from 'cli-progress';
-import type { DatasetFileInput, DatasetsApi } from '@chronicle/sdk';
+import type { DatasetsApi } from '@chronicle/sdk';
 import type { Command } from 'commander';
 import { CliError, contextOf } from '../context.js';
 import { checkout, fetchText, parseManifestText } from '../data/checkout.js';
 import { defaultCacheDir, HashCache } from '../data/hash-cache.js';
-import { hashFiles } from '../data/hash-pool.js';
+import { HashPool } from '../data/hash-pool.js';
+import { rateBar, rateBars } from '../data/rate-bars.js';
+import { uploadTree, type UploadTreeResult } from '../data/upload-tree.js';
 import { walkTree, type WalkedFile } from '../data/walk.js';
 import { formatTime, table, type Io } from '../output.js';
 import { asOfOf, asOfOption } from '../as-of-option.js';
 
-// Small files are read whole for upload; larger ones stream.
-const READ_WHOLE_MAX = 1024 * 1024;
 /**
  * Files at least this large and not in the hash cache are uploaded while they are hashed: one
  * read, and the server's hashing overlaps ours. The price is an upload the server might not
@@ -39,27 +38,6 @@ async function uploadWhileHashing(datasets: DatasetsApi, f: WalkedFile, onBytes:
   if (stored.sha256 !== local || stored.size !== f.size)
     throw new CliError(`${f.path} changed or was corrupted while uploading (read ${local}, server stored ${stored.sha256}); commit again`);
   return local;
-}
-
-/** A bar with files/s and MB/s on stderr, only when it is a terminal. */
-function rateBar(io: Io, label: string, total: number) {
-  const started = performance.now();
-  const bar = io.interactive
-    ? new SingleBar({
-        format: `${label.padEnd(9)} |{bar}| {value}/{total} files | {fps} files/s | {mbps} MB/s`,
-        stream: process.stderr,
-        hideCursor: true,
-        clearOnComplete: false,
-      })
-    : null;
-  bar?.start(total, 0, { fps: '0', mbps: '0.0' });
-  return {
-    update(done: number, bytes: number) {
-      const s = Math.max(1e-3, (performance.now() - started) / 1000);
-      bar?.update(done, { fps: Math.round(done / s).toString(), mbps: (bytes / 1e6 / s).toFixed(1) });
-    },
-    stop: () => bar?.stop(),
-  };
 }
 
 /** `images`, `images@3`, `images:gold`. */
@@ -104,62 +82,81 @@ See docs/datasets.md.`,
     .option('-m, --message <text>', 'why this version exists', '')
     .option('--tag <tag...>', 'tag the new version (tags never move)')
     .option('--no-rebase', 'fail with CONFLICT instead of re-committing on a newer head')
-    .option('-j, --jobs <n>', 'parallel uploads', '16')
+    .option('-j, --jobs <n>', 'parallel uploads of files too large to batch', '4')
     .addHelpText('after', '\nExample:\n  $ chronicle data commit churn ./data/churn -m "dedupe customers" --tag v2\n')
     .action(async (dataset: string, path: string, opts: { message: string; tag?: string[]; rebase: boolean; jobs: string }, cmd: Command) => {
       const ctx = contextOf(cmd, io);
+      const datasets = ctx.client.datasets;
+      // Asked first, so the answer (and the dataset's creation) overlaps the walk and hashing.
+      const base = datasets.commitBase(dataset);
+      base.catch(() => undefined); // awaited below; an early failure must not go unhandled meanwhile
       const cache = await HashCache.open(defaultCacheDir(process.env));
       const { files, skipped } = await walkTree(path);
       for (const s of skipped) io.err(`skipped ${s.path}: ${s.reason}\n`);
-      const uncached = files.filter((f) => cache.get(f.absolute, f) === undefined);
-      const streamed = uncached.filter((f) => f.size >= UPLOAD_WHILE_HASHING_MIN);
-      const pooled = streamed.length === 0 ? uncached : uncached.filter((f) => f.size < UPLOAD_WHILE_HASHING_MIN);
-      const hashBar = rateBar(io, 'hashing', uncached.length);
+      const known = files.map((f) => cache.get(f.absolute, f));
+      const streamed = files.filter((f, i) => known[i] === undefined && f.size >= UPLOAD_WHILE_HASHING_MIN);
+      const pooled = streamed.length === 0 ? files : files.filter((f, i) => !(known[i] === undefined && f.size >= UPLOAD_WHILE_HASHING_MIN));
+      const pooledKnown = streamed.length === 0 ? known : pooled.map((f) => cache.get(f.absolute, f));
+      const hashedFiles = known.filter((h) => h === undefined).length;
+      const bars = rateBars(io);
+      const hashBar = bars.add('hashing', hashedFiles);
+      const uploadBar = bars.add('uploading', 0);
       let hashed = 0;
       let hashedBytes = 0;
-      let streamedBytes = 0;
-      const [hashes] = await Promise.all([
-        hashFiles(pooled, (n, b) => hashBar.update((hashed += n), (hashedBytes += b))),
-        mapLimit(streamed, UPLOAD_WHILE_HASHING_PARALLEL, async (f) => {
-          const sha256 = await uploadWhileHashing(ctx.client.datasets, f, (b) => hashBar.update(hashed, (hashedBytes += b)));
-          cache.set(f.absolute, f, sha256);
-          streamedBytes += f.size;
-          hashBar.update(++hashed, hashedBytes);
-        }),
-      ]);
-      hashBar.stop();
-      pooled.forEach((f, i) => cache.set(f.absolute, f, hashes[i]!));
-      // Saved before uploading: a retry after an interrupted commit re-hashes nothing.
+      let queued = 0;
+      let uploaded = 0;
+      let uploadedBytes = 0;
+      const onHashed = (n: number, b: number) => hashBar.update((hashed += n), (hashedBytes += b));
+      const onUploaded = (n: number, b: number) => uploadBar.update((uploaded += n), (uploadedBytes += b));
+      const pool = new HashPool();
+      let tree: UploadTreeResult;
+      try {
+        [tree] = await Promise.all([
+          uploadTree(pooled, {
+            known: pooledKnown,
+            hasher: pool,
+            fileUploads: Number(opts.jobs),
+            server: {
+              missing: (hashes) => datasets.missing(hashes),
+              uploadBatch: (body) => datasets.uploadEncodedBlobBatch(body),
+              uploadFile: async (sha256, f) => datasets.uploadBlob(sha256, Readable.toWeb(createReadStream(f.absolute)) as unknown as ReadableStream<Uint8Array>),
+            },
+            onHashed,
+            onQueued: (n) => uploadBar.setTotal((queued += n)),
+            onUploaded,
+          }),
+          mapLimit(streamed, UPLOAD_WHILE_HASHING_PARALLEL, async (f) => {
+            uploadBar.setTotal(++queued);
+            const sha256 = await uploadWhileHashing(datasets, f, (b) => hashBar.update(hashed, (hashedBytes += b)));
+            cache.set(f.absolute, f, sha256);
+            onHashed(1, 0);
+            onUploaded(1, f.size);
+          }),
+        ]);
+      } finally {
+        await pool.close();
+        bars.stop();
+      }
+      pooled.forEach((f, i) => cache.set(f.absolute, f, tree.hashes[i]!));
+      // Saved before the version is recorded: a retry after an interrupted commit re-hashes nothing.
       await cache.save();
-      const inputs: DatasetFileInput[] = files.map((f) => ({
-        path: f.path,
-        size: f.size,
-        sha256: cache.get(f.absolute, f)!,
-        // Small files are read with one blocking call each: ten thousand of those cost less
-        // than ten thousand round trips through the thread pool.
-        open: async () =>
-          f.size <= READ_WHOLE_MAX ? readFileSync(f.absolute) : (Readable.toWeb(createReadStream(f.absolute)) as unknown as ReadableStream<Uint8Array>),
-      }));
-      let uploadBar: ReturnType<typeof rateBar> | null = null;
-      const res = await ctx.client.commitDataset(dataset, inputs, {
-        message: opts.message,
-        tags: opts.tag ?? [],
-        rebase: opts.rebase,
-        concurrency: Number(opts.jobs),
-        onProgress: (p) => {
-          if (p.phase === 'uploading') (uploadBar ??= rateBar(io, 'uploading', p.total)).update(p.done, p.bytes);
-          if (p.phase === 'recording') uploadBar?.stop();
+      const r = await datasets.recordVersion(
+        dataset,
+        await base,
+        files.map((f) => ({ path: f.path, size: f.size, sha256: cache.get(f.absolute, f)! })),
+        {
+          message: opts.message,
+          tags: opts.tag ?? [],
+          rebase: opts.rebase,
+          onRebase: (from, to) => io.err(`dataset ${dataset} moved from version ${from ?? 'none'} to ${to} meanwhile; committing on version ${to}\n`),
         },
-        onRebase: (from, to) => io.err(`dataset ${dataset} moved from version ${from ?? 'none'} to ${to} meanwhile; committing on version ${to}\n`),
-      });
-      // Files uploaded while hashing count as uploaded, though the commit found them stored.
-      res.uploadedFiles += streamed.length;
-      res.uploadedBytes += streamedBytes;
+      );
+      const res = { dataset, ...r, uploadedFiles: uploaded, uploadedBytes };
       ctx.emit(
-        { ...res, files: files.length, hashedFiles: uncached.length, skipped },
+        { ...res, files: files.length, hashedFiles, skipped },
         () =>
           res.changed
-            ? `${res.versionId}: ${files.length} files, uploaded ${res.uploadedFiles} (${mb(res.uploadedBytes)}), hashed ${uncached.length}\n`
+            ? `${res.versionId}: ${files.length} files, uploaded ${res.uploadedFiles} (${mb(res.uploadedBytes)}), hashed ${hashedFiles}\n`
             : `nothing changed: ${dataset} version ${res.version} already has exactly these files\n`,
       );
     });

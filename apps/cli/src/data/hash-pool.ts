@@ -1,61 +1,119 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { HashAnswer, HashJob } from './hash-worker.js';
 
-interface Job {
-  files: { absolute: string; size: number }[];
-  resolve(hashes: string[]): void;
+type File = { absolute: string; size: number };
+
+/** Hashes files, and reads small ones into batch-upload bodies (see read-files.ts). */
+export interface Hasher {
+  hash(files: readonly File[]): Promise<string[]>;
+  frame(files: readonly File[]): Promise<{ hashes: string[]; body: Uint8Array }>;
+}
+
+interface Pending {
+  job: HashJob;
+  resolve(a: { hashes: string[]; body?: Uint8Array }): void;
   reject(e: Error): void;
+}
+
+/** A Hasher on worker threads: the main thread keeps checking and uploading meanwhile. */
+export class HashPool implements Hasher {
+  private readonly workers: Worker[] = [];
+  /** Per worker, its jobs in the order it answers them. */
+  private readonly running = new Map<Worker, Pending[]>();
+  private readonly queue: Pending[] = [];
+  private nextId = 0;
+  private failed: Error | null = null;
+
+  constructor(readonly threads = Math.max(1, Math.min(4, availableParallelism()))) {}
+
+  hash(files: readonly File[]): Promise<string[]> {
+    return this.submit('hash', files).then((a) => a.hashes);
+  }
+
+  frame(files: readonly File[]): Promise<{ hashes: string[]; body: Uint8Array }> {
+    return this.submit('frame', files).then((a) => ({ hashes: a.hashes, body: a.body! }));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private submit(kind: HashJob['kind'], files: readonly File[]): Promise<{ hashes: string[]; body?: Uint8Array }> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job: { id: this.nextId++, kind, files: files.map((f) => ({ absolute: f.absolute, size: f.size })) }, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /**
+   * Each worker holds up to two jobs: it starts the next one as soon as it answers, instead of
+   * waiting for the main thread (busy uploading) to hand it one.
+   */
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      if (this.workers.length < this.threads) this.spawn();
+      let w: Worker | null = null;
+      for (const [x, jobs] of this.running) if (jobs.length < 2 && (!w || jobs.length < this.running.get(w)!.length)) w = x;
+      if (!w) return;
+      const p = this.queue.shift()!;
+      this.running.get(w)!.push(p);
+      w.postMessage(p.job);
+    }
+  }
+
+  private spawn(): void {
+    const w = new Worker(new URL('./hash-worker.js', import.meta.url));
+    this.workers.push(w);
+    this.running.set(w, []);
+    w.on('message', (a: HashAnswer) => {
+      const p = this.running.get(w)!.shift()!;
+      if ('error' in a) p.reject(new Error(`hashing failed: ${a.error}`));
+      else p.resolve(a);
+      this.dispatch();
+    });
+    w.on('error', (e) => this.fail(e));
+  }
+
+  /** A crashed worker fails its jobs and every later one, each where it is awaited. */
+  private fail(e: Error): void {
+    this.failed ??= e;
+    for (const jobs of this.running.values()) for (const p of jobs.splice(0)) p.reject(e);
+    for (const p of this.queue.splice(0)) p.reject(e);
+  }
 }
 
 // Small files go in batches so a message costs less than the hashing it carries.
 const BATCH_FILES = 128;
 const BATCH_BYTES = 16 * 1024 * 1024;
 
-/** SHA-256 of many files across a pool of worker threads (the main thread keeps uploading meanwhile). */
-export async function hashFiles(
-  files: readonly { absolute: string; size: number }[],
-  onHashed: (count: number, bytes: number) => void,
-  threads = Math.max(1, Math.min(4, availableParallelism())),
-): Promise<string[]> {
-  const out: string[] = new Array(files.length);
-  if (files.length === 0) return out;
-  const batches: { start: number; end: number }[] = [];
-  for (let i = 0; i < files.length; ) {
+/** Splits items into runs of at most `maxFiles` items and (unless one item alone) `maxBytes` bytes. */
+export function batchesOf<T>(items: readonly T[], maxFiles: number, maxBytes: number, sizeOf: (t: T) => number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; ) {
     let end = i;
     let bytes = 0;
-    while (end < files.length && end - i < BATCH_FILES && (end === i || bytes + files[end]!.size <= BATCH_BYTES)) bytes += files[end++]!.size;
-    batches.push({ start: i, end });
+    while (end < items.length && end - i < maxFiles && (end === i || bytes + sizeOf(items[end]!) <= maxBytes)) bytes += sizeOf(items[end++]!);
+    out.push(items.slice(i, end));
     i = end;
   }
-  const workers = Array.from({ length: Math.min(threads, batches.length) }, () => new Worker(new URL('./hash-worker.js', import.meta.url)));
-  let next = 0;
-  try {
-    await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<void>((resolve, reject) => {
-            const send = () => {
-              const b = batches[next++];
-              if (!b) return resolve();
-              w.postMessage({ id: b.start, files: files.slice(b.start, b.end).map((f) => ({ absolute: f.absolute, size: f.size })) });
-            };
-            w.on('message', (m: { id: number; hashes?: string[]; error?: string }) => {
-              if (m.error || !m.hashes) return reject(new Error(`hashing failed: ${m.error}`));
-              let bytes = 0;
-              m.hashes.forEach((h, k) => {
-                out[m.id + k] = h;
-                bytes += files[m.id + k]!.size;
-              });
-              onHashed(m.hashes.length, bytes);
-              send();
-            });
-            w.on('error', reject);
-            send();
-          }),
-      ),
-    );
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
   return out;
+}
+
+/** SHA-256 of many files across a pool of worker threads. */
+export async function hashFiles(files: readonly File[], onHashed: (count: number, bytes: number) => void, threads?: number): Promise<string[]> {
+  const pool = new HashPool(threads);
+  try {
+    const parts = await Promise.all(
+      batchesOf(files, BATCH_FILES, BATCH_BYTES, (f) => f.size).map(async (b) => {
+        const hashes = await pool.hash(b);
+        onHashed(b.length, b.reduce((n, f) => n + f.size, 0));
+        return hashes;
+      }),
+    );
+    return parts.flat();
+  } finally {
+    await pool.close();
+  }
 }

@@ -1,31 +1,24 @@
-import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { frameFiles, hashFile } from './read-files.js';
 
-// Whole-file reads are fastest for small files; large ones go through one reused buffer.
-const WHOLE_FILE_MAX = 8 * 1024 * 1024;
-const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
-
-function hashFile(path: string, size: number): string {
-  const hash = createHash('sha256');
-  if (size <= WHOLE_FILE_MAX) return hash.update(readFileSync(path)).digest('hex');
-  const fd = openSync(path, 'r');
-  try {
-    for (;;) {
-      const n = readSync(fd, buffer, 0, buffer.length, null);
-      if (n === 0) break;
-      hash.update(buffer.subarray(0, n));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
+export interface HashJob {
+  id: number;
+  /** `frame`: read the files into a batch-upload body as well (answered, not copied, with `body`). */
+  kind: 'hash' | 'frame';
+  files: { absolute: string; size: number }[];
 }
 
-parentPort!.on('message', (job: { id: number; files: { absolute: string; size: number }[] }) => {
+export type HashAnswer = { id: number; hashes: string[]; body?: Uint8Array } | { id: number; error: string };
+
+parentPort!.on('message', (job: HashJob) => {
   try {
-    parentPort!.postMessage({ id: job.id, hashes: job.files.map((f) => hashFile(f.absolute, f.size)) });
+    if (job.kind === 'hash') {
+      parentPort!.postMessage({ id: job.id, hashes: job.files.map((f) => hashFile(f.absolute, f.size)) } satisfies HashAnswer);
+    } else {
+      const { hashes, body } = frameFiles(job.files);
+      parentPort!.postMessage({ id: job.id, hashes, body } satisfies HashAnswer, [body.buffer as ArrayBuffer]);
+    }
   } catch (e) {
-    parentPort!.postMessage({ id: job.id, error: e instanceof Error ? e.message : String(e) });
+    parentPort!.postMessage({ id: job.id, error: e instanceof Error ? e.message : String(e) } satisfies HashAnswer);
   }
 });
