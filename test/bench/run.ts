@@ -118,7 +118,10 @@ if (only.includes('artifacts')) {
 }
 
 if (only.includes('datasets')) {
-  const r = await benchDatasets(quick ? { files: 10_000, bigBytes: 256 << 20, samples: 100 } : { files: 100_000, bigBytes: 2 * 1024 ** 3, samples: 300 });
+  // BENCH_DATASETS_SMALL_ONLY=1: only the many-small-files commits (no large file, no lineage graph).
+  const smallOnly = process.env.BENCH_DATASETS_SMALL_ONLY === '1';
+  const sizes = quick ? { files: 10_000, bigBytes: 256 << 20, samples: 100 } : { files: 100_000, bigBytes: 2 * 1024 ** 3, samples: 300 };
+  const r = await benchDatasets(smallOnly ? { ...sizes, bigBytes: 0, samples: 0 } : sizes);
   log(`### Dataset versioning: \`chronicle data commit\` to a local server, and lineage queries`);
   log();
   log('| measure | figure | target |');
