@@ -1,5 +1,5 @@
 import { ChronicleApiError } from './errors.js';
-import type { Transport } from './transport.js';
+import type { StreamingBody, Transport } from './transport.js';
 import { asOfVariable, type ReadOptions } from './as-of.js';
 
 /** One file of a dataset commit: its manifest entry and how to read its bytes if the server lacks them. */
@@ -157,7 +157,7 @@ export interface DatasetsApi {
   versions(dataset: string, opts?: ReadOptions): Promise<DatasetVersionView[]>;
   /** Which of these hashes the server lacks (asked in batches). */
   missing(sha256s: readonly string[]): Promise<Set<string>>;
-  uploadBlob(sha256: string, body: ReadableStream<Uint8Array> | Uint8Array | Blob | string): Promise<void>;
+  uploadBlob(sha256: string, body: StreamingBody): Promise<void>;
   /** Stores many small blobs in one request; each is verified against its hash by the server. */
   uploadBlobBatch(items: readonly BlobBatchItem[]): Promise<void>;
   /** The same, for a body already in the batch wire format (`encodeBlobBatch`), possibly in several pieces. */
@@ -166,7 +166,7 @@ export interface DatasetsApi {
    * Stores content whose hash the caller does not know yet and answers the hash the server
    * computed: a caller hashing the same stream as it sends it compares the two.
    */
-  uploadUnaddressed(body: ReadableStream<Uint8Array> | Uint8Array | Blob | string): Promise<{ sha256: string; size: number; created: boolean }>;
+  uploadUnaddressed(body: StreamingBody): Promise<{ sha256: string; size: number; created: boolean }>;
   downloadBlob(sha256: string): Promise<ReadableStream<Uint8Array>>;
   /** Uploads what the server lacks, then records the version last: an interrupted commit leaves no version. */
   commit(dataset: string, files: readonly DatasetFileInput[], opts?: CommitDatasetOptions): Promise<DatasetCommitResult>;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import type { DatasetsApi } from '@chronicle/sdk';
 import type { Command } from 'commander';
 import { CliError, contextOf } from '../context.js';
@@ -33,7 +33,7 @@ async function uploadWhileHashing(datasets: DatasetsApi, f: WalkedFile, onBytes:
   });
   const file = createReadStream(f.absolute, { highWaterMark: 1024 * 1024 });
   file.on('error', (e) => tee.destroy(e));
-  const stored = await datasets.uploadUnaddressed(Readable.toWeb(file.pipe(tee)) as unknown as ReadableStream<Uint8Array>);
+  const stored = await datasets.uploadUnaddressed(file.pipe(tee));
   const local = hash.digest('hex');
   if (stored.sha256 !== local || stored.size !== f.size)
     throw new CliError(`${f.path} changed or was corrupted while uploading (read ${local}, server stored ${stored.sha256}); commit again`);
@@ -119,7 +119,7 @@ See docs/datasets.md.`,
             server: {
               missing: (hashes) => datasets.missing(hashes),
               uploadBatch: (body) => datasets.uploadEncodedBlobBatch(body),
-              uploadFile: async (sha256, f) => datasets.uploadBlob(sha256, Readable.toWeb(createReadStream(f.absolute)) as unknown as ReadableStream<Uint8Array>),
+              uploadFile: async (sha256, f) => datasets.uploadBlob(sha256, createReadStream(f.absolute, { highWaterMark: 1 << 20 })),
             },
             onHashed,
             onQueued: (n) => uploadBar.setTotal((queued += n)),
