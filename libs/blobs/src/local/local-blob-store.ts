@@ -63,6 +63,14 @@ export function createLocalBlobStore(opts: LocalBlobStoreOptions): BlobStore {
     return locateValid(validSha256(sha256));
   }
 
+  /** A blob's size, or null when absent: `locateValid` without building a path for packed blobs. */
+  function sizeOfValid(sha256: string): number | null {
+    const packed = packs.lookup(sha256);
+    if (packed) return packed.size;
+    const s = statSync(pathOf(sha256), { throwIfNoEntry: false });
+    return s ? s.size : null;
+  }
+
   /** `locate` for an address known to be well-formed (one the store computed itself). */
   function locateValid(sha256: string): { path: string; start: number; size: number } | null {
     const packed = packs.lookup(sha256);
@@ -221,7 +229,7 @@ export function createLocalBlobStore(opts: LocalBlobStoreOptions): BlobStore {
 
     async putMany(items) {
       // The pack hashes every item and compares before asking: only computed addresses get here.
-      const created = await packs.write(items, (h) => locateValid(h) !== null);
+      const created = await packs.write(items, (h) => sizeOfValid(h) !== null);
       return items.map((it, i) => ({ sha256: it.sha256, size: it.bytes.length, created: created[i]! }));
     },
 
@@ -231,8 +239,8 @@ export function createLocalBlobStore(opts: LocalBlobStoreOptions): BlobStore {
 
     async statMany(sha256s) {
       return sha256s.map((h) => {
-        const place = locate(h);
-        return place ? { sha256: h, size: place.size } : null;
+        const size = sizeOfValid(validSha256(h));
+        return size === null ? null : { sha256: h, size };
       });
     },
 
