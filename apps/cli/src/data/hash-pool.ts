@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { HashAnswer, HashJob } from './hash-worker.js';
+import { FRAME_BUFFER_BYTES } from './read-files.js';
 
 type File = { absolute: string; size: number };
 
@@ -8,7 +9,12 @@ type File = { absolute: string; size: number };
 export interface Hasher {
   hash(files: readonly File[]): Promise<string[]>;
   frame(files: readonly File[]): Promise<{ hashes: string[]; body: Uint8Array }>;
+  /** A framed body no longer needed (sent, or copied from): its memory may be filled again. */
+  recycle?(body: Uint8Array): void;
 }
+
+// Enough spare bodies for the bytes a commit holds at once (see upload-tree.ts).
+const SPARE_BODIES = 24;
 
 interface Pending {
   job: HashJob;
@@ -24,6 +30,7 @@ export class HashPool implements Hasher {
   private readonly queue: Pending[] = [];
   private nextId = 0;
   private failed: Error | null = null;
+  private readonly spare: ArrayBuffer[] = [];
 
   constructor(readonly threads = Math.max(1, Math.min(4, availableParallelism()))) {}
 
@@ -33,6 +40,11 @@ export class HashPool implements Hasher {
 
   frame(files: readonly File[]): Promise<{ hashes: string[]; body: Uint8Array }> {
     return this.submit('frame', files).then((a) => ({ hashes: a.hashes, body: a.body! }));
+  }
+
+  recycle(body: Uint8Array): void {
+    if (this.spare.length < SPARE_BODIES && body.byteOffset === 0 && body.buffer instanceof ArrayBuffer && body.buffer.byteLength >= FRAME_BUFFER_BYTES)
+      this.spare.push(body.buffer);
   }
 
   async close(): Promise<void> {
@@ -59,7 +71,9 @@ export class HashPool implements Hasher {
       if (!w) return;
       const p = this.queue.shift()!;
       this.running.get(w)!.push(p);
-      w.postMessage(p.job);
+      const reuse = p.job.kind === 'frame' ? this.spare.pop() : undefined;
+      if (reuse) w.postMessage({ ...p.job, reuse }, [reuse]);
+      else w.postMessage(p.job);
     }
   }
 

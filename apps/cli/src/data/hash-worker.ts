@@ -6,6 +6,8 @@ export interface HashJob {
   /** `frame`: read the files into a batch-upload body as well (answered, not copied, with `body`). */
   kind: 'hash' | 'frame';
   files: { absolute: string; size: number }[];
+  /** A used body's buffer to fill again (frame jobs). */
+  reuse?: ArrayBuffer;
 }
 
 export type HashAnswer = { id: number; hashes: string[]; body?: Uint8Array } | { id: number; error: string };
@@ -15,7 +17,7 @@ parentPort!.on('message', (job: HashJob) => {
     if (job.kind === 'hash') {
       parentPort!.postMessage({ id: job.id, hashes: job.files.map((f) => hashFile(f.absolute, f.size)) } satisfies HashAnswer);
     } else {
-      const { hashes, body } = frameFiles(job.files);
+      const { hashes, body } = frameFiles(job.files, job.reuse);
       parentPort!.postMessage({ id: job.id, hashes, body } satisfies HashAnswer, [body.buffer as ArrayBuffer]);
     }
   } catch (e) {

@@ -3,6 +3,12 @@ import { closeSync, openSync, readSync } from 'node:fs';
 
 /** Each batch-upload item: its SHA-256 (32 raw bytes), its size (u64 big-endian), then its bytes. */
 export const FRAME_HEADER = 40;
+/**
+ * Framed bodies are at least this large, so the main thread can hand any of them back to be
+ * filled again: a new buffer per group of files made the main thread's collector run
+ * after every few dozen megabytes moved.
+ */
+export const FRAME_BUFFER_BYTES = 4 * 1024 * 1024;
 // Whole-file reads are fastest for small files; large ones go through one reused buffer.
 const WHOLE_FILE_MAX = 8 * 1024 * 1024;
 let chunk: Buffer | null = null;
@@ -55,11 +61,13 @@ export function hashFile(path: string, size: number): string {
  * read once, and the bytes that were hashed are the bytes sent. A file whose size differs from
  * the listed one changed since the walk (reading one byte more than listed tells a grown file).
  */
-export function frameFiles(files: readonly { absolute: string; size: number }[]): { hashes: string[]; body: Uint8Array } {
+export function frameFiles(files: readonly { absolute: string; size: number }[], reuse?: ArrayBuffer): { hashes: string[]; body: Uint8Array } {
   let total = 0;
   for (const f of files) total += FRAME_HEADER + f.size;
-  // Not from the shared pool: the body's whole ArrayBuffer is handed to the main thread.
-  const body = Buffer.allocUnsafeSlow(total + 1);
+  // A buffer handed back by the main thread if it is large enough; a new one is not from the
+  // shared pool, since its whole ArrayBuffer is handed to the main thread.
+  const body =
+    reuse && reuse.byteLength > total ? Buffer.from(reuse) : Buffer.from(new ArrayBuffer(Math.max(total + 1, FRAME_BUFFER_BYTES)));
   const hashes: string[] = new Array(files.length);
   let at = 0;
   for (const [i, f] of files.entries()) {

@@ -101,6 +101,34 @@ describe('uploadTree', () => {
     expect(res.uploadedBytes).toBe(big.length + 5);
   });
 
+  it('stops asking about every group of new files once groups come back all missing, and keeps asking where the server has content', async () => {
+    const contents = Array.from({ length: 5000 }, (_, i) => `sampled ${i}`);
+    const files = tree('sampled', contents);
+    // One group at a time, each a turn of the event loop later, as a worker answers.
+    let queue = Promise.resolve();
+    const oneByOne: Hasher = {
+      ...inline,
+      frame: (fs) => {
+        const done = queue.then(() => new Promise<void>((r) => setImmediate(r))).then(() => frameFiles(fs));
+        queue = done.then(() => undefined);
+        return done;
+      },
+    };
+    const fresh = fakeServer(new Set());
+    let asked = 0;
+    const missing = fresh.missing.bind(fresh);
+    fresh.missing = (hs) => (asked++, missing(hs));
+    await uploadTree(files, { known: files.map(() => undefined), hasher: oneByOne, server: fresh });
+    expect(fresh.sent.sort()).toEqual(contents.map((c) => sha256(c)).sort());
+    const groups = Math.ceil(5000 / 256);
+    expect(asked).toBeLessThan(groups / 2);
+
+    const full = fakeServer(new Set(contents.map((c) => sha256(c))));
+    const again = await uploadTree(files, { known: files.map(() => undefined), hasher: oneByOne, server: full });
+    expect(full.sent).toEqual([]);
+    expect(again.uploadedFiles).toBe(0);
+  });
+
   it('fails when an upload fails, and sends nothing more after it', async () => {
     const files = tree('fail', Array.from({ length: 3000 }, (_, i) => `failing ${i} `.repeat(200)));
     const server = fakeServer(new Set());

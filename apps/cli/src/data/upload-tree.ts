@@ -52,6 +52,15 @@ const UPLOADS_IN_FLIGHT = 2;
 // Bytes read but not yet sent: bounds memory whatever the tree's size.
 const HELD_MAX = 64 * 1024 * 1024;
 const CHECK_BATCH = 5000;
+/**
+ * Checking which freshly hashed files the server lacks pays off only where it has some. After
+ * this many groups in a row were all missing, only one group in CHECK_SAMPLE is checked (and
+ * the others sent unasked; the server still stores each content once, checking as it stores);
+ * a checked group with anything stored turns checking of every group back on. At worst a few
+ * groups (megabytes) are sent that the server had.
+ */
+const CHECK_SKIP_AFTER = 4;
+const CHECK_SAMPLE = 8;
 
 /** A semaphore counted in bytes, granted in request order; one oversized request passes alone. */
 class ByteBudget {
@@ -127,6 +136,8 @@ export async function uploadTree(files: readonly TreeFile[], opts: UploadTreeOpt
         await slots.take(1);
         try {
           if (!failed) await server.uploadBatch(body);
+          // Only once the server has answered: until then the request may still be reading it.
+          for (const piece of body) hasher.recycle?.(piece);
         } finally {
           slots.give(1);
           inFlight--;
@@ -141,7 +152,17 @@ export async function uploadTree(files: readonly TreeFile[], opts: UploadTreeOpt
     uploads.push(upload);
   };
 
-  const smallJob = async (idx: number[]) => {
+  let allMissingRun = 0;
+  let unchecked = 0;
+  const lacks = async (hs: string[]): Promise<Set<string>> => {
+    if (allMissingRun >= CHECK_SKIP_AFTER && unchecked++ % CHECK_SAMPLE !== 0) return new Set(hs);
+    const missing = await server.missing(hs);
+    allMissingRun = hs.every((h) => missing.has(h)) ? allMissingRun + 1 : 0;
+    return missing;
+  };
+
+  /** Small files read, hashed and framed by a worker; `lacking`: known to be missing already. */
+  const smallJob = async (idx: number[], lacking = false) => {
     const group = idx.map((i) => files[i]!);
     const sizes = group.map((f) => f.size);
     const framed = sizes.reduce((n, s) => n + FRAME_HEADER + s, 0);
@@ -152,12 +173,13 @@ export async function uploadTree(files: readonly TreeFile[], opts: UploadTreeOpt
     idx.forEach((i, k) => (hashes[i] = hs[k]!));
     result.hashedFiles += idx.length;
     opts.onHashed?.(idx.length, framed - FRAME_HEADER * idx.length);
-    const missing = await server.missing(hs);
+    const missing = lacking ? new Set(hs) : await lacks(hs);
     const keep = hs.map((h) => missing.has(h) && claim(h));
     let queued = 0;
     for (const k of keep) if (k) queued++;
     if (queued > 0) opts.onQueued?.(queued);
     const sent = selectFrames(body, sizes, keep);
+    if (sent !== body) hasher.recycle?.(body);
     // What the server has already is let go now, not after the upload.
     held.give(framed - sent.length);
     if (sent.length === 0) return;
@@ -214,7 +236,7 @@ export async function uploadTree(files: readonly TreeFile[], opts: UploadTreeOpt
         large.push(i);
       }
     }
-    await Promise.all([...batchesOf(small, FRAME_FILES, FRAME_BYTES, sizeOf).map(smallJob), uploadFiles(large)]);
+    await Promise.all([...batchesOf(small, FRAME_FILES, FRAME_BYTES, sizeOf).map((b) => smallJob(b, true)), uploadFiles(large)]);
   };
 
   const known: number[] = [];
@@ -227,7 +249,7 @@ export async function uploadTree(files: readonly TreeFile[], opts: UploadTreeOpt
   try {
     await Promise.all([
       mapLimit(batchesOf(known, CHECK_BATCH, Number.POSITIVE_INFINITY, sizeOf), 2, knownJob),
-      ...batchesOf(small, FRAME_FILES, FRAME_BYTES, sizeOf).map(smallJob),
+      ...batchesOf(small, FRAME_FILES, FRAME_BYTES, sizeOf).map((b) => smallJob(b)),
       ...batchesOf(medium, Number.POSITIVE_INFINITY, HASH_BYTES, sizeOf).map(mediumJob),
     ]);
     flush();
