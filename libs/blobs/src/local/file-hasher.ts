@@ -63,6 +63,9 @@ parentPort.on('message', (m) => {
 });
 `;
 
+/** Progress is told to the thread in steps of this size: a message per 1 MiB write cost more than the hashing of it. */
+const ADVANCE_STEP_BYTES = 8 << 20;
+
 interface Waiter {
   resolve(hex: string): void;
   reject(e: Error): void;
@@ -115,9 +118,12 @@ export function createFileHasher(): FileHasher {
     const w = started();
     w.postMessage({ op: 'open', id, path, start });
     let done = false;
+    let told = start;
     return {
       advance(upTo) {
-        if (!done) w.postMessage({ op: 'advance', id, upTo });
+        if (done || upTo - told < ADVANCE_STEP_BYTES) return;
+        told = upTo;
+        w.postMessage({ op: 'advance', id, upTo });
       },
       finish(upTo) {
         done = true;
