@@ -5,6 +5,8 @@ import type { ReadModels } from '@chronicle/projections';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
+export const isLoopback = (remoteAddress: string | undefined): boolean => remoteAddress !== undefined && LOOPBACK.has(remoteAddress);
+
 export function localUsername(): string {
   const name = (() => {
     try {

@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { ROLES } from '@chronicle/domain';
 import { z } from 'zod';
 
@@ -19,6 +20,13 @@ const schema = z.object({
   /** Attempts per webhook subscription delivery before it is given up (every attempt is logged). */
   CHRONICLE_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
   CHRONICLE_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(10_000),
+  // Same-host transfers: directories (colon-separated, absolute) from which a client on this
+  // machine may have the server copy a file instead of streaming it; empty turns them off.
+  CHRONICLE_LOCAL_TRANSFER_ROOTS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(':').filter((d) => d.length > 0))
+    .refine((dirs) => dirs.every((d) => isAbsolute(d)), 'every directory must be an absolute path'),
 });
 
 export type ServerConfig = Readonly<{
@@ -33,6 +41,7 @@ export type ServerConfig = Readonly<{
   deliveryBackoffMs: number;
   webhookMaxAttempts: number;
   webhookTimeoutMs: number;
+  localTransferRoots: readonly string[];
 }>;
 
 export function loadConfig(env: Record<string, string | undefined>, overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -54,6 +63,7 @@ export function loadConfig(env: Record<string, string | undefined>, overrides: P
     deliveryBackoffMs: e.CHRONICLE_DELIVERY_BACKOFF_MS,
     webhookMaxAttempts: e.CHRONICLE_WEBHOOK_MAX_ATTEMPTS,
     webhookTimeoutMs: e.CHRONICLE_WEBHOOK_TIMEOUT_MS,
+    localTransferRoots: e.CHRONICLE_LOCAL_TRANSFER_ROOTS,
     ...overrides,
   });
 }

@@ -47,6 +47,13 @@ export interface BlobStore {
    */
   putMany(items: readonly { sha256: string; bytes: Buffer }[]): Promise<PutResult[]>;
   /** Throws NotFound when there is no such blob. */
+  /**
+   * Stores a copy of a file on the store's own machine (a same-host upload): the copy is made
+   * by the kernel and hashed, then addressed like any put. Stores without a local disk refuse.
+   */
+  importFile(path: string, opts?: PutOptions): Promise<PutResult>;
+  /** The file holding a blob, when it sits alone in a file on this machine (for same-host downloads). */
+  localFile(sha256: string): { path: string; size: number } | null;
   get(sha256: string, opts?: GetOptions): Promise<Readable>;
   has(sha256: string): Promise<boolean>;
   stat(sha256: string): Promise<BlobInfo | null>;

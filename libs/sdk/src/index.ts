@@ -17,7 +17,7 @@ export type {
   RecipeDocument,
   ReproductionRecipeResult,
 } from './audit.js';
-export type { ArtifactDownload, ArtifactUpload, ArtifactsApi } from './artifacts.js';
+export type { ArtifactDownload, ArtifactLocalFile, ArtifactUpload, ArtifactsApi } from './artifacts.js';
 export type { ModelStage, ModelVersion, ModelsApi, PointerPeriod, RegisteredModel } from './models.js';
 export type { RetryOptions, StreamingBody, StreamingRequest } from './transport.js';
 export { encodeMetricValue, decodeMetricValue, type WireMetricValue } from './metric-value.js';

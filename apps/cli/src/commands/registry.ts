@@ -1,12 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { rename, stat, unlink } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { SingleBar } from 'cli-progress';
-import type { ModelStage, ModelVersion, RegisteredModel } from '@chronicle/sdk';
-import { createDurableFileWriter } from '@chronicle/sdk/node';
+import { ChronicleApiError, type ModelStage, type ModelVersion, type RegisteredModel } from '@chronicle/sdk';
+import { downloadArtifactFile, uploadArtifactFile } from '@chronicle/sdk/node';
 import { Option, type Command } from 'commander';
 import { collectPair, integer } from '../args.js';
 import { CliError, contextOf } from '../context.js';
@@ -16,22 +12,23 @@ import { asOfOf, asOfOption } from '../as-of-option.js';
 // Below this a bar would only flicker.
 const PROGRESS_MIN_BYTES = 8 * 1024 * 1024;
 
-/** Counts bytes through a stream and shows them on a bar when stderr is a terminal. */
-function progress(io: Io, total: number, verb: string): { meter: Transform; stop(): void } {
-  const bar = io.interactive && total >= PROGRESS_MIN_BYTES
-    ? new SingleBar({ format: `${verb} |{bar}| {percentage}% | {value}/{total} MB`, stream: process.stderr, hideCursor: true, clearOnComplete: true })
-    : null;
+/** A bar of bytes moved, on stderr when it is a terminal and the file is big enough to wait for. */
+function progress(io: Io, verb: string): { start(total: number): void; add(n: number): void; stop(): void } {
   const mb = (n: number) => Math.round(n / (1024 * 1024));
+  let bar: SingleBar | null = null;
   let done = 0;
-  bar?.start(mb(total), 0);
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      done += chunk.length;
-      bar?.update(mb(done));
-      cb(null, chunk);
+  return {
+    start(total) {
+      if (!io.interactive || total < PROGRESS_MIN_BYTES) return;
+      bar = new SingleBar({ format: `${verb} |{bar}| {percentage}% | {value}/{total} MB`, stream: process.stderr, hideCursor: true, clearOnComplete: true });
+      bar.start(mb(total), 0);
     },
-  });
-  return { meter, stop: () => bar?.stop() };
+    add(n) {
+      done += n;
+      bar?.update(mb(done));
+    },
+    stop: () => bar?.stop(),
+  };
 }
 
 const STAGES: Record<string, ModelStage> = { none: 'NONE', staging: 'STAGING', production: 'PRODUCTION', archived: 'ARCHIVED' };
@@ -60,20 +57,22 @@ export function registerArtifacts(program: Command, io: Io): void {
 
   artifacts
     .command('upload <runId> <file>')
-    .description("stream a file to the run's artifacts")
+    .description("put a file in the run's artifacts: copied by the server when it runs on this machine and may read the file's directory, else streamed")
     .option('-p, --path <path>', 'artifact path in the run (default: the file name)')
     .option('--content-type <type>', 'content type', 'application/octet-stream')
-    .action(async (runId: string, file: string, opts: { path?: string; contentType: string }, cmd: Command) => {
+    .option('--no-same-host', 'always stream over HTTP, even to a server on this machine')
+    .action(async (runId: string, file: string, opts: { path?: string; contentType: string; sameHost: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd, io);
-      const { size } = await stat(file);
-      const bar = progress(io, size, 'uploading');
-      const source = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(bar.meter);
+      const bar = progress(io, 'uploading');
+      bar.start((await stat(file)).size);
       try {
-        const res = await ctx.client.artifacts.upload(runId, opts.path ?? basename(file), source, {
+        const res = await uploadArtifactFile(ctx.client, runId, opts.path ?? basename(file), file, {
           contentType: opts.contentType,
+          sameHost: opts.sameHost,
+          onBytes: (n) => bar.add(n),
         });
         bar.stop();
-        ctx.emit(res, () => `${res.created ? 'uploaded' : 'already there:'} ${res.path} (${res.size} bytes, sha256 ${res.sha256})\n`);
+        ctx.emit(res, () => `${res.created ? 'uploaded' : 'already there:'} ${res.path} (${res.size} bytes, sha256 ${res.sha256}, ${res.mode})\n`);
       } finally {
         bar.stop();
       }
@@ -81,39 +80,28 @@ export function registerArtifacts(program: Command, io: Io): void {
 
   artifacts
     .command('download <runId> <path>')
-    .description('download an artifact, checking its sha256')
+    .description('download an artifact, checking its sha256 (a same-host copy when the server runs on this machine and allows it)')
     .option('-o, --output <file>', 'where to write it (default: the last part of the path)')
-    .action(async (runId: string, path: string, opts: { output?: string }, cmd: Command) => {
+    .option('--no-same-host', 'always stream over HTTP, even from a server on this machine')
+    .action(async (runId: string, path: string, opts: { output?: string; sameHost: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd, io);
       const target = opts.output ?? basename(path);
-      // Hashed here, as it is written: the server need not hash it as well.
-      const res = await ctx.client.artifacts.download(runId, path, { callerVerifies: true });
-      const tmp = `${target}.part`;
-      const hash = createHash('sha256');
-      const bar = progress(io, res.size, 'downloading');
-      const hasher = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          hash.update(chunk);
-          cb(null, chunk);
-        },
-      });
+      const bar = progress(io, 'downloading');
+      let res: Awaited<ReturnType<typeof downloadArtifactFile>>;
       try {
-        // On disk before it is renamed into place: a reported download survives a crash.
-        await pipeline(Readable.fromWeb(res.body as Parameters<typeof Readable.fromWeb>[0]), hasher, bar.meter, createDurableFileWriter(tmp));
+        // Only a complete, verified file that is on disk ever appears under the target name.
+        res = await downloadArtifactFile(ctx.client, runId, path, target, {
+          sameHost: opts.sameHost,
+          onStart: (size) => bar.start(size),
+          onBytes: (n) => bar.add(n),
+        });
       } catch (e) {
-        await unlink(tmp).catch(() => undefined);
+        if (e instanceof ChronicleApiError && e.code === 'INTEGRITY') throw new CliError(e.message, 'INTEGRITY');
         throw e;
       } finally {
         bar.stop();
       }
-      const actual = hash.digest('hex');
-      if (actual !== res.sha256) {
-        await unlink(tmp).catch(() => undefined);
-        throw new CliError(`the download hashes to ${actual}, not ${res.sha256}; nothing was written`, 'INTEGRITY');
-      }
-      // Only a complete, verified file ever appears under the target name.
-      await rename(tmp, target);
-      ctx.emit({ runId, path, file: target, size: res.size, sha256: actual }, () => `wrote ${target} (${res.size} bytes, sha256 ${actual})\n`);
+      ctx.emit({ runId, path, file: target, size: res.size, sha256: res.sha256, mode: res.mode }, () => `wrote ${target} (${res.size} bytes, sha256 ${res.sha256}, ${res.mode})\n`);
     });
 }
 

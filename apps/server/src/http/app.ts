@@ -10,6 +10,7 @@ import { registerAuditExport } from './audit-route.js';
 import { registerAuditReport } from './audit-report-route.js';
 import { errorHandler } from './error-handler.js';
 import { registerArtifacts } from './artifacts-route.js';
+import { localTransfers } from './local-transfers.js';
 import { registerBlobs } from './blobs-route.js';
 import { registerGraphQL } from './graphql-route.js';
 import { registerIngest } from './ingest-route.js';
@@ -63,7 +64,7 @@ export async function createHttpApp(platform: Platform, config: ServerConfig, lo
 
   registerMetrics(app, platform);
   registerIngest(app, platform);
-  registerArtifacts(app, platform);
+  registerArtifacts(app, platform, localTransfers(config.localTransferRoots));
   registerBlobs(app, platform);
   registerAuditExport(app, platform);
   registerAuditReport(app, platform);

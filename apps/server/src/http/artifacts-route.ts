@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
-import { NotFound, requireRole, validateArtifactPath } from '@chronicle/domain';
+import { IllegalTransition, NotFound, requireRole, validateArtifactPath, ValidationFailed } from '@chronicle/domain';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../platform.js';
+import type { LocalTransfers } from './local-transfers.js';
 
 type ArtifactRequest = FastifyRequest<{ Params: { runId: string; '*': string } }>;
 
@@ -18,7 +19,19 @@ function commandContext(request: FastifyRequest) {
  * PUT streams a run artifact into the blob store and records it on the run; GET streams it
  * back, hash-verified. Neither ever holds a file in memory.
  */
-export function registerArtifacts(app: FastifyInstance, platform: Platform): void {
+export function registerArtifacts(app: FastifyInstance, platform: Platform, transfers: LocalTransfers): void {
+  /**
+   * GET ...?as=local-file, same host: where the artifact's bytes lie, for the client to copy and
+   * check itself, as JSON; a blob kept in a pack has no file of its own (FAILED_PRECONDITION).
+   */
+  function localFileOf(request: ArtifactRequest, artifact: { sha256: string; size: number; contentType: string }) {
+    transfers.checkExport(request.socket.remoteAddress);
+    const file = platform.blobs.localFile(artifact.sha256);
+    if (!file) throw new IllegalTransition('this artifact is not stored in a file of its own; download it instead', { path: request.params['*'] });
+    const { runId, '*': path } = request.params;
+    return { runId, path, sha256: artifact.sha256, size: artifact.size, contentType: artifact.contentType, localFile: file.path };
+  }
+
   app.register(async (scope) => {
     // Inside this scope only: any content type is accepted and handed over unread.
     scope.removeAllContentTypeParsers();
@@ -32,7 +45,13 @@ export function registerArtifacts(app: FastifyInstance, platform: Platform): voi
       if (!platform.read.runs.get(runId)) throw new NotFound(`run ${runId} does not exist`, { runId });
       const contentType = request.headers['content-type'] ?? 'application/octet-stream';
       const body = (request.body as Readable | undefined) ?? request.raw;
-      const blob = await platform.blobs.put(body);
+      const localFile = request.headers[LOCAL_FILE_HEADER];
+      if (typeof localFile === 'string' && (Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding']))
+        throw new ValidationFailed(`send the content as the body or name a file in ${LOCAL_FILE_HEADER}, not both`);
+      const blob =
+        typeof localFile === 'string'
+          ? await platform.blobs.importFile(await transfers.importable(localFile, request.socket.remoteAddress))
+          : await platform.blobs.put(body);
       const res = await platform.commands.artifacts.log(commandContext(request), {
         runId,
         path,
@@ -51,12 +70,16 @@ export function registerArtifacts(app: FastifyInstance, platform: Platform): voi
     const path = request.params['*'];
     const artifact = platform.read.artifacts.get(runId, path);
     if (!artifact) throw new NotFound(`run ${runId} has no artifact "${path}"`, { runId, path });
+    if ((request.query as { as?: string }).as === 'local-file') return localFileOf(request, artifact);
     const etag = `"${artifact.sha256}"`;
     reply.header('etag', etag).header('cache-control', 'private, immutable');
     if (request.headers['if-none-match'] === etag) return reply.code(304).send();
     return sendArtifact(reply, platform, artifact, { verify: request.headers[CALLER_VERIFIES_HEADER] !== 'client' });
   });
 }
+
+/** PUT with this header (an absolute path) and no body: the server copies that file (same host). */
+const LOCAL_FILE_HEADER = 'x-chronicle-local-file';
 
 /**
  * A client that checks the bytes against `x-content-sha256` itself (the CLI does) sends

@@ -61,6 +61,27 @@ describe('local blob store packs', () => {
     expect(await reader.stat(sha256)).toEqual({ sha256, size: bytes.length });
   });
 
+  it('finds a loose blob in a new directory: its own at once, another store\'s after the rescan; neither is packed again', async () => {
+    const root = freshRoot();
+    const store = createLocalBlobStore({ root });
+    const other = createLocalBlobStore({ root });
+    const blob = (text: string) => {
+      const bytes = Buffer.from(text);
+      return { sha256: createHash('sha256').update(bytes).digest('hex'), bytes };
+    };
+    const own = blob('put loose by this store');
+    const theirs = blob('put loose by another store');
+    // The first existence check lists the (empty) blob directories.
+    expect(await store.statMany([own.sha256, theirs.sha256])).toEqual([null, null]);
+    await store.put(Readable.from([own.bytes]));
+    await other.put(Readable.from([theirs.bytes]));
+    expect(await store.statMany([own.sha256])).toEqual([{ sha256: own.sha256, size: own.bytes.length }]);
+    // Directories made by another process are listed again at most once a second.
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await store.statMany([theirs.sha256])).toEqual([{ sha256: theirs.sha256, size: theirs.bytes.length }]);
+    expect((await store.putMany([own, theirs])).map((r) => r.created)).toEqual([false, false]);
+  });
+
   it('lists a pack only once its bytes are written: an unlisted pack is ignored', async () => {
     const root = freshRoot();
     const store = createLocalBlobStore({ root });
@@ -118,3 +139,37 @@ async function readAll(stream: Readable): Promise<Buffer> {
   for await (const c of stream) parts.push(c as Buffer);
   return Buffer.concat(parts);
 }
+
+describe('local blob store, same-host files', () => {
+  it('imports a copy of a file (later changes to the source do not reach it) and names the file of a loose blob', async () => {
+    const root = freshRoot();
+    const store = createLocalBlobStore({ root });
+    const source = join(root, '..', `${Date.now()}-source.bin`);
+    const bytes = Buffer.alloc(10 << 20, 3);
+    await writeFile(source, bytes);
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    expect(await store.importFile(source)).toEqual({ sha256: digest, size: bytes.length, created: true });
+    await writeFile(source, 'changed afterwards');
+    expect(await store.verify(digest)).toBe(true);
+    expect(store.localFile(digest)).toEqual({ path: blobPath(root, digest), size: bytes.length });
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    // The same content again, small content, limits, a wrong expectation, a missing source.
+    await writeFile(source, bytes);
+    expect((await store.importFile(source)).created).toBe(false);
+    await writeFile(source, 'small');
+    expect(await store.importFile(source)).toMatchObject({ sha256: createHash('sha256').update('small').digest('hex'), size: 5 });
+    await expect(store.importFile(source, { maxBytes: 4 })).rejects.toBeInstanceOf(ValidationFailed);
+    await expect(store.importFile(source, { expectedSha256: 'b'.repeat(64) })).rejects.toBeInstanceOf(ValidationFailed);
+    await expect(store.importFile(join(root, 'missing'))).rejects.toThrow(/ENOENT/);
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('names no file for a packed or unknown blob', async () => {
+    const store = createLocalBlobStore({ root: freshRoot() });
+    const bytes = Buffer.from('packed with others');
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    await store.putMany([{ sha256, bytes }]);
+    expect(store.localFile(sha256)).toBeNull();
+    expect(store.localFile('c'.repeat(64))).toBeNull();
+  });
+});

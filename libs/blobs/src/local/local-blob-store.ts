@@ -1,13 +1,14 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
-import { link, mkdir, open, unlink } from 'node:fs/promises';
+import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { NotFound, ValidationFailed } from '@chronicle/domain';
 import { syncDirectory, writeAll } from './durable-fs.js';
 import { createFileHasher, type FollowedFile } from './file-hasher.js';
 import { PackStore } from './packs.js';
-import { BlobCorrupted, BlobTooLarge, validSha256, type BlobInfo, type BlobStore, type GetOptions, type PutOptions } from '../port.js';
+import { BlobCorrupted, BlobTooLarge, validSha256, type BlobInfo, type BlobStore, type GetOptions, type PutOptions, type PutResult } from '../port.js';
 
 export interface LocalBlobStoreOptions {
   /** Directory of the store: blobs live in `<root>/ab/cd/<sha256>`, uploads in progress in `<root>/tmp`. */
@@ -31,12 +32,18 @@ const READ_CHUNK_BYTES = 256 << 10;
  * few megabytes, and SHA-256 at ~1.7 GB/s is otherwise half of a big transfer's CPU).
  */
 const INLINE_HASH_MAX_BYTES = 8 << 20;
+/** Blob directories made by another process are noticed at most this late (as packs are). */
+const LOOSE_RESCAN_AFTER_MS = 1000;
 
 /**
  * A content-addressed store in a local directory. A put streams into a temporary file while
  * hashing, fsyncs it, and links it under its hash: a blob is either absent or complete and
  * durable, never half-written, and the same content is stored once.
  */
+async function hashSmallFile(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex');
+}
+
 export function createLocalBlobStore(opts: LocalBlobStoreOptions): BlobStore {
   const tmpDir = join(opts.root, 'tmp');
   const packs = new PackStore(join(opts.root, 'packs'));
@@ -52,6 +59,44 @@ export function createLocalBlobStore(opts: LocalBlobStoreOptions): BlobStore {
     if (madeDirs.has(dir)) return;
     await mkdir(dir, { recursive: true });
     madeDirs.add(dir);
+    // A blob's directory (`<root>/ab/cd`): blobs may be linked into it from now on.
+    if (dir.length === root.length + 6 && dir.startsWith(root)) looseDirs.add(`${dir.slice(-5, -3)}${dir.slice(-2)}`);
+  }
+
+  /**
+   * The blob directories (`ab/cd`, as `abcd`) known to exist. A blob whose directory does not
+   * exist is absent without a stat: a batch of new small files would otherwise cost a stat per
+   * item, and a store whose blobs are packed has few such directories. Directories made by
+   * another process are seen after a rescan, at most once a second on a miss (as packs are).
+   */
+  const looseDirs = new Set<string>();
+  let looseScannedAt = Number.NEGATIVE_INFINITY;
+  const HEX2 = /^[0-9a-f]{2}$/;
+  function scanLooseDirs(): void {
+    looseScannedAt = Date.now();
+    let tops: string[];
+    try {
+      tops = readdirSync(root);
+    } catch {
+      return;
+    }
+    for (const a of tops) {
+      if (!HEX2.test(a)) continue;
+      let subs: string[];
+      try {
+        subs = readdirSync(`${root}${sep}${a}`);
+      } catch {
+        continue;
+      }
+      for (const b of subs) if (HEX2.test(b)) looseDirs.add(`${a}${b}`);
+    }
+  }
+  function mayBeLoose(sha256: string): boolean {
+    const key = sha256.slice(0, 4);
+    if (looseDirs.has(key)) return true;
+    if (Date.now() - looseScannedAt < LOOSE_RESCAN_AFTER_MS) return false;
+    scanLooseDirs();
+    return looseDirs.has(key);
   }
 
   /**
@@ -67,6 +112,7 @@ export function createLocalBlobStore(opts: LocalBlobStoreOptions): BlobStore {
   function sizeOfValid(sha256: string): number | null {
     const packed = packs.lookup(sha256);
     if (packed) return packed.size;
+    if (!mayBeLoose(sha256)) return null;
     const s = statSync(pathOf(sha256), { throwIfNoEntry: false });
     return s ? s.size : null;
   }
@@ -85,12 +131,41 @@ export function createLocalBlobStore(opts: LocalBlobStoreOptions): BlobStore {
     return place ? { sha256, size: place.size } : null;
   };
 
+  const tempPath = () => join(tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
+
+  /** Gives a complete, fsynced temporary file its content address (or finds it there); removes the file. */
+  async function settle(tmp: string, sha256: string, size: number, putOpts: PutOptions): Promise<PutResult> {
+    try {
+      if (putOpts.expectedSha256 !== undefined && putOpts.expectedSha256 !== sha256)
+        throw new ValidationFailed(`the content hashes to ${sha256}, not the expected ${putOpts.expectedSha256}`, {
+          expected: putOpts.expectedSha256,
+          actual: sha256,
+        });
+      if (packs.lookup(sha256)) return { sha256, size, created: false };
+      const target = pathOf(sha256);
+      const dir = join(target, '..');
+      await ensureDir(dir);
+      // link() fails if the name exists, unlike rename(): two puts of one content race safely
+      // and exactly one of them reports it created the blob.
+      try {
+        await link(tmp, target);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') return { sha256, size, created: false };
+        throw e;
+      }
+      await syncDirectory(dir);
+      return { sha256, size, created: true };
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
   const store: BlobStore = {
     async put(content: Readable, putOpts: PutOptions = {}) {
       const maxBytes = putOpts.maxBytes ?? Number.POSITIVE_INFINITY;
       if (putOpts.expectedSha256 !== undefined) validSha256(putOpts.expectedSha256);
       await ensureDir(tmpDir);
-      const tmp = join(tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
+      const tmp = tempPath();
       let hash: Hash | null = createHash('sha256');
       let follower: FollowedFile | null = null;
       let size = 0;
@@ -157,29 +232,38 @@ export function createLocalBlobStore(opts: LocalBlobStoreOptions): BlobStore {
         throw e;
       }
       await fh.close();
+      return settle(tmp, sha256, size, putOpts);
+    },
+
+    async importFile(source: string, putOpts: PutOptions = {}) {
+      if (putOpts.expectedSha256 !== undefined) validSha256(putOpts.expectedSha256);
+      await ensureDir(tmpDir);
+      const tmp = tempPath();
+      let sha256: string;
+      let size: number;
       try {
-        if (putOpts.expectedSha256 !== undefined && putOpts.expectedSha256 !== sha256)
-          throw new ValidationFailed(`the content hashes to ${sha256}, not the expected ${putOpts.expectedSha256}`, {
-            expected: putOpts.expectedSha256,
-            actual: sha256,
-          });
-        if (packs.lookup(sha256)) return { sha256, size, created: false };
-        const target = pathOf(sha256);
-        const dir = join(target, '..');
-        await ensureDir(dir);
-        // link() fails if the name exists, unlike rename(): two puts of one content race safely
-        // and exactly one of them reports it created the blob.
+        // Same disk: the kernel copies (a reflink where the file system can), not this process;
+        // the copy, not the source (which its owner may still change), is what gets hashed.
+        await copyFile(source, tmp, constants.COPYFILE_FICLONE);
+        const fh = await open(tmp, 'r');
         try {
-          await link(tmp, target);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'EEXIST') return { sha256, size, created: false };
-          throw e;
+          size = (await fh.stat()).size;
+          const maxBytes = putOpts.maxBytes ?? Number.POSITIVE_INFINITY;
+          if (size > maxBytes) throw new BlobTooLarge(`the content is larger than ${maxBytes} bytes`, { maxBytes });
+          [sha256] = await Promise.all([size > INLINE_HASH_MAX_BYTES ? hasher.hashRange(tmp, 0, size) : hashSmallFile(tmp), fh.sync()]);
+        } finally {
+          await fh.close();
         }
-        await syncDirectory(dir);
-        return { sha256, size, created: true };
-      } finally {
+      } catch (e) {
         await unlink(tmp).catch(() => undefined);
+        throw e;
       }
+      return settle(tmp, sha256, size, putOpts);
+    },
+
+    localFile(sha256: string) {
+      const place = locate(sha256);
+      return place && place.start === 0 && !packs.lookup(sha256) ? { path: place.path, size: place.size } : null;
     },
 
     async get(sha256: string, getOpts: GetOptions = {}) {
