@@ -19,6 +19,18 @@ describe('manifest', () => {
       expect(() => parseManifest(`${JSON.stringify({ path, sha256: h('a'), size: 1 })}\n`)).toThrow(ValidationFailed);
     expect(() => encodeManifest([{ path: 'a', size: 1, sha256: h('a') }, { path: 'a', size: 1, sha256: h('b') }])).toThrow(/twice/);
     expect(() => parseManifest(`{"size":1,"path":"a","sha256":"${h('a')}"}\n`)).toThrow(/canonical/);
+    const line = (path: string) => JSON.stringify({ path, sha256: h('a'), size: 1 });
+    for (const text of [
+      `{"path":"a", "sha256":"${h('a')}","size":1}\n`,
+      `{"path":"a","sha256":"${h('a')}","size":1,"x":0}\n`,
+      `{"path":"\\u0061","sha256":"${h('a')}","size":1}\n`,
+      `{"path":"a","sha256":"${h('a')}","size":1.0}\n`,
+      `${line('a')}\r\n`,
+      `${line('a')}\n${line('b')} \n`,
+    ])
+      expect(() => parseManifest(text)).toThrow(/canonical/);
+    expect(() => parseManifest(`${line('b')}\n${line('a')}\n`)).toThrow(/out of order/);
+    expect(() => parseManifest(`${line('a')}\n${line('a')}\n`)).toThrow(/out of order or repeats/);
   });
 });
 

@@ -62,9 +62,11 @@ export function parseManifest(text: string): ManifestEntry[] {
       throw new ValidationFailed(`manifest line ${i + 1} needs a SHA-256 and a non-negative size`, { field: 'manifest', line: i + 1 });
     if (i > 0 && !(entries[i - 1]!.path < path))
       throw new ValidationFailed(`manifest line ${i + 1} is out of order or repeats a path`, { field: 'manifest', line: i + 1 });
+    // Each line as `encodeManifest` writes it: with the order checked above, the whole text is
+    // then canonical, without sorting and re-encoding it all (a visible share of a 100k-file commit).
+    if (JSON.stringify({ path, sha256: e.sha256, size: e.size }) !== lines[i])
+      throw new ValidationFailed('a manifest must be canonical: sorted keys, no extra fields or spaces', { field: 'manifest' });
     entries[i] = { path, size: e.size, sha256: e.sha256 };
   }
-  const canonical = encodeManifest(entries).toString('utf8');
-  if (canonical !== text) throw new ValidationFailed('a manifest must be canonical: sorted keys, no extra fields or spaces', { field: 'manifest' });
   return entries;
 }
