@@ -1,25 +1,27 @@
-// Artifact transfer, end to end: a file streamed from disk through PUT /api/v1/runs/:runId/artifacts/*
-// into the blob store, then streamed back through GET to disk. Baseline, same run and same disk:
+// Artifact transfer, end to end: a file put into a run's artifacts and read back to disk, through
+// the SDK, once streamed over HTTP and once as a same-host copy. Baseline, same run and same disk:
 // `cp` of the same file. The server's RSS is sampled throughout: it must stay flat (no buffering).
 import { spawnSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync, statSync, writeSync, openSync, closeSync } from 'node:fs';
-import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
-import { createClient } from '@chronicle/sdk';
-import { createDurableFileWriter } from '@chronicle/sdk/node';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { createClient } from '@chronicle/sdk';
+import { downloadArtifactFile, uploadArtifactFile } from '@chronicle/sdk/node';
 import { gql, startChronicle } from '../support/chronicle-process.js';
 import { rssMb } from './support.js';
 
-export interface ArtifactsResult {
-  sizeMb: number;
+export interface TransferFigures {
   uploadMbPerS: number;
   downloadMbPerS: number;
-  cpMbPerS: number;
   uploadRatio: number;
   downloadRatio: number;
+}
+
+export interface ArtifactsResult {
+  sizeMb: number;
+  cpMbPerS: number;
+  streamed: TransferFigures;
+  sameHost: TransferFigures;
   idleRssMb: number;
   peakRssMb: number;
 }
@@ -39,7 +41,8 @@ const seconds = (t: number) => (performance.now() - t) / 1000;
 
 export async function benchArtifacts(bytes: number): Promise<ArtifactsResult> {
   const dir = mkdtempSync(join(tmpdir(), 'chronicle-artifacts-bench-'));
-  const server = await startChronicle({ dataDir: join(dir, 'data') });
+  // The bench's own directory is open to same-host transfers, as an operator would open a work tree.
+  const server = await startChronicle({ dataDir: join(dir, 'data'), env: { CHRONICLE_LOCAL_TRANSFER_ROOTS: dir } });
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(server.child.pid!))), 50);
   try {
@@ -60,37 +63,32 @@ export async function benchArtifacts(bytes: number): Promise<ArtifactsResult> {
     const idle = rssMb(server.child.pid!);
     peak = idle;
 
-    // Through the SDK, as a trainer or the CLI does it.
-    t = performance.now();
-    const up = await client.artifacts.upload(runId, 'model.bin', createReadStream(source, { highWaterMark: 1 << 20 }));
-    if (!up.created || up.size !== bytes) throw new Error(`upload answered ${JSON.stringify(up)}`);
-    spawnSync('sync');
-    const uploadS = seconds(t);
-
-    const target = join(dir, 'downloaded.bin');
-    // As `chronicle artifacts download` does it: hashed where it is written, checked at the end.
-    t = performance.now();
-    const down = await client.artifacts.download(runId, 'model.bin', { callerVerifies: true });
-    const hash = createHash('sha256');
-    const hashing = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        done(null, chunk);
-      },
-    });
-    await pipeline(Readable.fromWeb(down.body as never), hashing, createDurableFileWriter(target));
-    if (hash.digest('hex') !== up.sha256) throw new Error('download does not hash to the uploaded content');
-    spawnSync('sync');
-    const downloadS = seconds(t);
-    if (statSync(target).size !== bytes) throw new Error('download is truncated');
+    // Through the SDK, as the CLI does it: each way once streamed over HTTP and once as a
+    // same-host copy; every download is hash-checked and on disk before it is reported.
+    const transfer = async (sameHost: boolean) => {
+      const name = sameHost ? 'same-host.bin' : 'streamed.bin';
+      let t = performance.now();
+      const up = await uploadArtifactFile(client, runId, name, source, { sameHost });
+      if (up.mode !== (sameHost ? 'same-host' : 'streamed') || up.size !== bytes) throw new Error(`upload answered ${JSON.stringify(up)}`);
+      spawnSync('sync');
+      const uploadS = seconds(t);
+      const target = join(dir, `down-${name}`);
+      t = performance.now();
+      const down = await downloadArtifactFile(client, runId, name, target, { sameHost });
+      spawnSync('sync');
+      const downloadS = seconds(t);
+      if (down.mode !== up.mode || statSync(target).size !== bytes) throw new Error(`download answered ${JSON.stringify(down)}`);
+      rmSync(target);
+      return { uploadMbPerS: mb / uploadS, downloadMbPerS: mb / downloadS, uploadRatio: cpS / uploadS, downloadRatio: cpS / downloadS };
+    };
+    const streamed = await transfer(false);
+    const sameHost = await transfer(true);
 
     return {
       sizeMb: mb,
-      uploadMbPerS: mb / uploadS,
-      downloadMbPerS: mb / downloadS,
       cpMbPerS: mb / cpS,
-      uploadRatio: cpS / uploadS,
-      downloadRatio: cpS / downloadS,
+      streamed,
+      sameHost,
       idleRssMb: idle,
       peakRssMb: peak,
     };
