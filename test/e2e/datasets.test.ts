@@ -224,6 +224,10 @@ describe('concurrency and interruption', () => {
     expect(storedBytes(sha256(a))?.toString()).toBe('batch item a');
     const again = (await (await post(frame([{ sha256: sha256(a), bytes: a }]))).json()) as { blobs: { created: boolean }[] };
     expect(again.blobs[0]!.created).toBe(false);
+    const d = Buffer.from('batch item d');
+    const minimal = await post(frame([{ sha256: sha256(a), bytes: a }, { sha256: sha256(d), bytes: d }]), { prefer: 'return=minimal' });
+    expect(minimal.status).toBe(200);
+    expect(await minimal.json()).toEqual({ stored: 2, created: 1 });
 
     const c = Buffer.from('batch item c');
     const wrong = await post(frame([{ sha256: sha256(c), bytes: c }, { sha256: sha256('something else'), bytes: Buffer.from('not it') }]));

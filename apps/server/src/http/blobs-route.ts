@@ -95,6 +95,10 @@ export function registerBlobs(app: FastifyInstance, platform: Platform): void {
         throw new PayloadTooLarge(`a batch upload carries at most ${MAX_BATCH_BYTES} bytes; upload larger files with PUT /api/v1/blobs/:sha256`);
       const body = (request.body as Readable | undefined) ?? request.raw;
       const stored = await storeBatch(platform.blobs, body);
+      // `Prefer: return=minimal` (RFC 7240): a client that only needs to know that all were
+      // stored is spared a list of every item (about 11 MB of JSON for 100,000 files).
+      if (/\breturn=minimal\b/i.test(String(request.headers['prefer'] ?? '')))
+        return reply.code(200).send({ stored: stored.length, created: stored.reduce((n, b) => n + (b.created ? 1 : 0), 0) });
       return reply.code(200).send({ blobs: stored.map((b) => ({ sha256: b.sha256, size: b.size, created: b.created })) });
     });
   });
