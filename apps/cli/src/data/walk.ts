@@ -1,5 +1,5 @@
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 
 export interface WalkedFile {
   /** Relative to the committed root, `/`-separated. */
@@ -33,11 +33,14 @@ export async function walkTree(root: string): Promise<WalkResult> {
     const name = root.split(/[\\/]/).pop()!;
     return { files: [{ path: name, absolute: root, size: top.size, mtimeMs: top.mtimeMs, ino: top.ino }], skipped };
   }
+  // Directories below the root are joined to their entries' names by concatenation: they are
+  // already normalised, and path.join's normalising was a visible share of the walk.
   const pending: [string, string][] = [[root, '']];
   while (pending.length) {
     const [dir, rel] = pending.pop()!;
+    const prefix = rel === '' ? null : `${dir}${sep}`;
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const absolute = join(dir, entry.name);
+      const absolute = prefix === null ? join(dir, entry.name) : `${prefix}${entry.name}`;
       const path = rel ? `${rel}/${entry.name}` : entry.name;
       if (entry.isDirectory()) pending.push([absolute, path]);
       else if (entry.isFile() || entry.isSymbolicLink()) {
