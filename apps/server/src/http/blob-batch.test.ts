@@ -42,5 +42,10 @@ describe('readBatch', () => {
     const header = Buffer.alloc(40);
     header.writeBigUInt64BE(BigInt(MAX_BATCH_BYTES) + 1n, 32);
     await expect(readAll(chunked(header, [40]))).rejects.toBeInstanceOf(PayloadTooLarge);
+    // Sizes past 32 bits, whose low word alone would look small.
+    for (const size of [2n ** 32n + 5n, 2n ** 63n]) {
+      header.writeBigUInt64BE(size, 32);
+      await expect(readAll(chunked(Buffer.concat([header, Buffer.alloc(5)]), [45]))).rejects.toThrow(`declares ${size} bytes`);
+    }
   });
 });

@@ -49,17 +49,19 @@ export async function* readBatch(body: AsyncIterable<Buffer | string>): AsyncGen
           h = header;
         }
         headerFill = 0;
-        const size = h.readBigUInt64BE(32);
-        if (size > BigInt(MAX_BATCH_BYTES))
-          throw new PayloadTooLarge(`item ${index} declares ${size} bytes; a batch upload carries at most ${MAX_BATCH_BYTES} bytes`);
+        // Two 32-bit reads, not a BigInt per item: any size over 4 GiB has a high word.
+        const high = h.readUInt32BE(32);
+        const size = h.readUInt32BE(36);
+        if (high > 0 || size > MAX_BATCH_BYTES)
+          throw new PayloadTooLarge(`item ${index} declares ${h.readBigUInt64BE(32)} bytes; a batch upload carries at most ${MAX_BATCH_BYTES} bytes`);
         if (index >= MAX_BATCH_ITEMS) throw new PayloadTooLarge(`a batch upload carries at most ${MAX_BATCH_ITEMS} items`);
         const sha256 = h.toString('hex', 0, 32);
-        if (chunk.length >= Number(size)) {
-          yield { index: index++, sha256, bytes: chunk.subarray(0, Number(size)) };
-          chunk = chunk.subarray(Number(size));
+        if (chunk.length >= size) {
+          yield { index: index++, sha256, bytes: chunk.subarray(0, size) };
+          chunk = chunk.subarray(size);
           continue;
         }
-        item = { sha256, bytes: Buffer.allocUnsafe(Number(size)), fill: 0 };
+        item = { sha256, bytes: Buffer.allocUnsafe(size), fill: 0 };
       }
       const n = Math.min(item.bytes.length - item.fill, chunk.length);
       chunk.copy(item.bytes, item.fill, 0, n);

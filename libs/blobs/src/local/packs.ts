@@ -48,6 +48,12 @@ async function writevAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
   }
 }
 
+/** A safe integer as an unsigned 64-bit big-endian number, without a BigInt per call. */
+function writeU64(buf: Buffer, value: number, at: number): void {
+  buf.writeUInt32BE(Math.floor(value / 0x1_0000_0000), at);
+  buf.writeUInt32BE(value >>> 0, at + 4);
+}
+
 export class PackStore {
   private readonly entries = new Map<string, PackEntry>();
   private readonly loaded = new Set<string>();
@@ -100,9 +106,10 @@ export class PackStore {
       const bodies: Buffer[] = [];
       for (const i of fresh.values()) {
         const { sha256, bytes } = items[i]!;
-        index.write(sha256, placed.length * ENTRY_BYTES, 32, 'hex');
-        index.writeBigUInt64BE(BigInt(offset), placed.length * ENTRY_BYTES + 32);
-        index.writeBigUInt64BE(BigInt(bytes.length), placed.length * ENTRY_BYTES + 40);
+        const at = placed.length * ENTRY_BYTES;
+        index.write(sha256, at, 32, 'hex');
+        writeU64(index, offset, at + 32);
+        writeU64(index, bytes.length, at + 40);
         placed.push([sha256, { pack: id, offset, size: bytes.length }]);
         offset += bytes.length;
         bodies.push(bytes);
