@@ -31,6 +31,14 @@ describe('manifest', () => {
       expect(() => parseManifest(text)).toThrow(/canonical/);
     expect(() => parseManifest(`${line('b')}\n${line('a')}\n`)).toThrow(/out of order/);
     expect(() => parseManifest(`${line('a')}\n${line('a')}\n`)).toThrow(/out of order or repeats/);
+    expect(() => parseManifest(`{"path":"a","sha256":"${h('a')}","size":01}\n`)).toThrow(ValidationFailed);
+    expect(() => parseManifest(`{"path":"a","sha256":"${h('a')}","size":9007199254740993}\n`)).toThrow(/non-negative size/);
+    expect(() => parseManifest(`{"path":"a/../b","sha256":"${h('a')}","size":1}\n`)).toThrow(/relative/);
+  });
+  it('parses back whatever it encodes: quotes, control characters, non-ASCII, emoji, big sizes', () => {
+    const entries = ['plain/a.bin', 'q"uote', 'tab\tname', 'é/ü', '😀/x', 'z'].map((path, i) => ({ path, size: i === 5 ? Number.MAX_SAFE_INTEGER : i, sha256: h(String(i)) }));
+    const text = encodeManifest(entries).toString('utf8');
+    expect(parseManifest(text)).toEqual([...entries].sort((a, b) => (a.path < b.path ? -1 : 1)));
   });
 });
 

@@ -9,6 +9,11 @@ export interface ManifestEntry {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/**
+ * A canonical line whose path JSON writes as it is (no quote, backslash, control character or
+ * surrogate): most lines, read without JSON.parse or re-encoding. Any other line goes the long way.
+ */
+const PLAIN_LINE = /^\{"path":"([^"\\\u0000-\u001f\ud800-\udfff]+)","sha256":"([0-9a-f]{64})","size":(0|[1-9][0-9]{0,15})\}$/;
 export const MAX_PATH_BYTES = 4096;
 
 export function validateManifestPath(path: unknown): string {
@@ -51,6 +56,17 @@ export function parseManifest(text: string): ManifestEntry[] {
   const lines = text.slice(0, -1).split('\n');
   const entries: ManifestEntry[] = new Array(lines.length);
   for (let i = 0; i < lines.length; i++) {
+    const plain = PLAIN_LINE.exec(lines[i]!);
+    if (plain) {
+      // Canonical as it stands: nothing in it that JSON.stringify would write otherwise.
+      const path = validateManifestPath(plain[1]);
+      const size = Number(plain[3]);
+      if (!Number.isSafeInteger(size)) throw new ValidationFailed(`manifest line ${i + 1} needs a SHA-256 and a non-negative size`, { field: 'manifest', line: i + 1 });
+      if (i > 0 && !(entries[i - 1]!.path < path))
+        throw new ValidationFailed(`manifest line ${i + 1} is out of order or repeats a path`, { field: 'manifest', line: i + 1 });
+      entries[i] = { path, size, sha256: plain[2]! };
+      continue;
+    }
     let e: Partial<ManifestEntry>;
     try {
       e = JSON.parse(lines[i]!) as Partial<ManifestEntry>;
