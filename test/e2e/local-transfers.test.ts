@@ -95,6 +95,24 @@ describe('same-host artifact transfers', () => {
     }
   });
 
+  it('lets the server copy a big dataset file on commit, and the version checks out byte for byte', async () => {
+    const tree = join(open, 'dataset');
+    mkdirSync(tree);
+    const big = Buffer.alloc(40 * 1024 * 1024, 5);
+    writeFileSync(join(tree, 'big.bin'), big);
+    writeFileSync(join(tree, 'small.txt'), 'small');
+    const commit = await cli(server, '--json', 'data', 'commit', 'local-ds', tree, '-m', 'same host');
+    expect(commit.code, commit.stderr).toBe(0);
+    expect(JSON.parse(commit.stdout)).toMatchObject({ changed: true, files: 2, copiedByServer: 1 });
+    const streamed = await cli(server, '--json', 'data', 'commit', 'local-ds-streamed', tree, '--no-same-host');
+    expect(JSON.parse(streamed.stdout)).toMatchObject({ changed: true, copiedByServer: 0 });
+    const out = join(work, 'checkout');
+    const co = await cli(server, 'data', 'checkout', 'local-ds', out);
+    expect(co.code, co.stderr).toBe(0);
+    expect(sha256(readFileSync(join(out, 'big.bin')))).toBe(sha256(big));
+    expect(readFileSync(join(out, 'small.txt'), 'utf8')).toBe('small');
+  });
+
   it('answers precise errors to a direct request', async () => {
     const runId = await startRun(server);
     const auth = { authorization: `Bearer ${server.adminToken}` };

@@ -167,6 +167,11 @@ export interface DatasetsApi {
    * computed: a caller hashing the same stream as it sends it compares the two.
    */
   uploadUnaddressed(body: StreamingBody): Promise<{ sha256: string; size: number; created: boolean }>;
+  /**
+   * Same host only: the server stores a copy of `localFile` (an absolute path on its machine,
+   * inside its CHRONICLE_LOCAL_TRANSFER_ROOTS) and answers its hash; FORBIDDEN where not allowed.
+   */
+  importUnaddressed(localFile: string): Promise<{ sha256: string; size: number; created: boolean }>;
   downloadBlob(sha256: string): Promise<ReadableStream<Uint8Array>>;
   /** Uploads what the server lacks, then records the version last: an interrupted commit leaves no version. */
   commit(dataset: string, files: readonly DatasetFileInput[], opts?: CommitDatasetOptions): Promise<DatasetCommitResult>;
@@ -253,6 +258,11 @@ export function datasetsApi(t: Transport): DatasetsApi {
     },
     async uploadUnaddressed(body) {
       const res = await t.request('PUT', '/api/v1/blobs', { body, headers: { 'content-type': 'application/octet-stream' } });
+      if (!res.ok) throw await t.errorOf(res);
+      return (await res.json()) as { sha256: string; size: number; created: boolean };
+    },
+    async importUnaddressed(localFile) {
+      const res = await t.request('PUT', '/api/v1/blobs', { headers: { 'x-chronicle-local-file': localFile } });
       if (!res.ok) throw await t.errorOf(res);
       return (await res.json()) as { sha256: string; size: number; created: boolean };
     },

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
+import { stat } from 'node:fs/promises';
 import type { DatasetsApi } from '@chronicle/sdk';
+import { onThisMachine, sameHostUnavailable } from '@chronicle/sdk/node';
 import type { Command } from 'commander';
 import { CliError, contextOf } from '../context.js';
 import { checkout, fetchText, parseManifestText } from '../data/checkout.js';
@@ -38,6 +40,25 @@ async function uploadWhileHashing(datasets: DatasetsApi, f: WalkedFile, onBytes:
   if (stored.sha256 !== local || stored.size !== f.size)
     throw new CliError(`${f.path} changed or was corrupted while uploading (read ${local}, server stored ${stored.sha256}); commit again`);
   return local;
+}
+
+/**
+ * Same host: the server copies the file and hashes its copy (no bytes through HTTP, no hashing
+ * here). What it stored is what the file held unless the file changed meanwhile, which its
+ * size, mtime and inode, taken again afterwards, would show. Null when the server refuses.
+ */
+async function importWhole(datasets: DatasetsApi, f: WalkedFile): Promise<string | null> {
+  let stored: { sha256: string; size: number };
+  try {
+    stored = await datasets.importUnaddressed(f.absolute);
+  } catch (e) {
+    if (sameHostUnavailable(e)) return null;
+    throw e;
+  }
+  const now = await stat(f.absolute);
+  if (stored.size !== f.size || now.size !== f.size || now.mtimeMs !== f.mtimeMs || now.ino !== f.ino)
+    throw new CliError(`${f.path} changed while it was being committed; commit again`);
+  return stored.sha256;
 }
 
 /** `images`, `images@3`, `images:gold`. */
@@ -83,8 +104,9 @@ See docs/datasets.md.`,
     .option('--tag <tag...>', 'tag the new version (tags never move)')
     .option('--no-rebase', 'fail with CONFLICT instead of re-committing on a newer head')
     .option('-j, --jobs <n>', 'parallel uploads of files too large to batch', '4')
+    .option('--no-same-host', 'stream big files over HTTP even to a server on this machine that may copy them (CHRONICLE_LOCAL_TRANSFER_ROOTS)')
     .addHelpText('after', '\nExample:\n  $ chronicle data commit churn ./data/churn -m "dedupe customers" --tag v2\n')
-    .action(async (dataset: string, path: string, opts: { message: string; tag?: string[]; rebase: boolean; jobs: string }, cmd: Command) => {
+    .action(async (dataset: string, path: string, opts: { message: string; tag?: string[]; rebase: boolean; jobs: string; sameHost: boolean }, cmd: Command) => {
       const ctx = contextOf(cmd, io);
       const datasets = ctx.client.datasets;
       // Asked first, so the answer (and the dataset's creation) overlaps the walk and hashing.
@@ -109,6 +131,8 @@ See docs/datasets.md.`,
       const onHashed = (n: number, b: number) => hashBar.update((hashed += n), (hashedBytes += b));
       const onUploaded = (n: number, b: number) => uploadBar.update((uploaded += n), (uploadedBytes += b));
       const pool = new HashPool();
+      let sameHost = opts.sameHost && onThisMachine(ctx.client);
+      let copiedByServer = 0;
       let tree: UploadTreeResult;
       try {
         [tree] = await Promise.all([
@@ -127,7 +151,14 @@ See docs/datasets.md.`,
           }),
           mapLimit(streamed, UPLOAD_WHILE_HASHING_PARALLEL, async (f) => {
             uploadBar.setTotal(++queued);
-            const sha256 = await uploadWhileHashing(datasets, f, (b) => hashBar.update(hashed, (hashedBytes += b)));
+            // A server on this machine may copy big files itself; once it refuses, stream the rest.
+            const imported = sameHost ? await importWhole(datasets, f) : null;
+            if (imported === null) sameHost = false;
+            else {
+              copiedByServer++;
+              hashBar.update(hashed, (hashedBytes += f.size));
+            }
+            const sha256 = imported ?? (await uploadWhileHashing(datasets, f, (b) => hashBar.update(hashed, (hashedBytes += b))));
             cache.set(f.absolute, f, sha256);
             onHashed(1, 0);
             onUploaded(1, f.size);
@@ -153,10 +184,10 @@ See docs/datasets.md.`,
       );
       const res = { dataset, ...r, uploadedFiles: uploaded, uploadedBytes };
       ctx.emit(
-        { ...res, files: files.length, hashedFiles, skipped },
+        { ...res, files: files.length, hashedFiles, copiedByServer, skipped },
         () =>
           res.changed
-            ? `${res.versionId}: ${files.length} files, uploaded ${res.uploadedFiles} (${mb(res.uploadedBytes)}), hashed ${hashedFiles}\n`
+            ? `${res.versionId}: ${files.length} files, uploaded ${res.uploadedFiles} (${mb(res.uploadedBytes)}${copiedByServer ? `, ${copiedByServer} copied by the server on this machine` : ''}), hashed ${hashedFiles}\n`
             : `nothing changed: ${dataset} version ${res.version} already has exactly these files\n`,
       );
     });

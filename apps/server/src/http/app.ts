@@ -64,8 +64,9 @@ export async function createHttpApp(platform: Platform, config: ServerConfig, lo
 
   registerMetrics(app, platform);
   registerIngest(app, platform);
-  registerArtifacts(app, platform, localTransfers(config.localTransferRoots));
-  registerBlobs(app, platform);
+  const transfers = localTransfers(config.localTransferRoots);
+  registerArtifacts(app, platform, transfers);
+  registerBlobs(app, platform, transfers);
   registerAuditExport(app, platform);
   registerAuditReport(app, platform);
   registerAdmin(app, platform, config.dataDir);

@@ -1,8 +1,7 @@
-import type { Readable } from 'node:stream';
-import { IllegalTransition, NotFound, requireRole, validateArtifactPath, ValidationFailed } from '@chronicle/domain';
+import { IllegalTransition, NotFound, requireRole, validateArtifactPath } from '@chronicle/domain';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Platform } from '../platform.js';
-import type { LocalTransfers } from './local-transfers.js';
+import { putFromRequest, type LocalTransfers } from './local-transfers.js';
 
 type ArtifactRequest = FastifyRequest<{ Params: { runId: string; '*': string } }>;
 
@@ -44,14 +43,7 @@ export function registerArtifacts(app: FastifyInstance, platform: Platform, tran
       requireRole(request.principal, 'member', 'logging artifacts');
       if (!platform.read.runs.get(runId)) throw new NotFound(`run ${runId} does not exist`, { runId });
       const contentType = request.headers['content-type'] ?? 'application/octet-stream';
-      const body = (request.body as Readable | undefined) ?? request.raw;
-      const localFile = request.headers[LOCAL_FILE_HEADER];
-      if (typeof localFile === 'string' && (Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding']))
-        throw new ValidationFailed(`send the content as the body or name a file in ${LOCAL_FILE_HEADER}, not both`);
-      const blob =
-        typeof localFile === 'string'
-          ? await platform.blobs.importFile(await transfers.importable(localFile, request.socket.remoteAddress))
-          : await platform.blobs.put(body);
+      const blob = await putFromRequest(request, platform.blobs, transfers);
       const res = await platform.commands.artifacts.log(commandContext(request), {
         runId,
         path,
@@ -77,9 +69,6 @@ export function registerArtifacts(app: FastifyInstance, platform: Platform, tran
     return sendArtifact(reply, platform, artifact, { verify: request.headers[CALLER_VERIFIES_HEADER] !== 'client' });
   });
 }
-
-/** PUT with this header (an absolute path) and no body: the server copies that file (same host). */
-const LOCAL_FILE_HEADER = 'x-chronicle-local-file';
 
 /**
  * A client that checks the bytes against `x-content-sha256` itself (the CLI does) sends

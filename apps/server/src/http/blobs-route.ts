@@ -3,6 +3,7 @@ import { validSha256, type BlobStore, type PutResult } from '@chronicle/blobs';
 import { requireRole, ValidationFailed } from '@chronicle/domain';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Platform } from '../platform.js';
+import { putFromRequest, type LocalTransfers } from './local-transfers.js';
 import { MAX_BATCH_BYTES, PayloadTooLarge, readBatch, type BatchItem } from './blob-batch.js';
 
 // Dataset files and manifests are addressed by content; one may be gigabytes.
@@ -53,7 +54,7 @@ type BlobRequest = FastifyRequest<{ Params: { sha256: string } }>;
  * Content-addressed blobs over REST: which of these do you lack, store this (verified against
  * its address, idempotent), give me that (verified while streamed).
  */
-export function registerBlobs(app: FastifyInstance, platform: Platform): void {
+export function registerBlobs(app: FastifyInstance, platform: Platform, transfers: LocalTransfers): void {
   app.post('/api/v1/blobs/missing', async (request) => {
     requireRole(request.principal, 'member', 'uploading blobs');
     const body = request.body as { sha256?: unknown } | null;
@@ -72,8 +73,7 @@ export function registerBlobs(app: FastifyInstance, platform: Platform): void {
     scope.put('/api/v1/blobs/:sha256', { bodyLimit: NO_BODY_LIMIT }, async (request: BlobRequest, reply) => {
       requireRole(request.principal, 'member', 'uploading blobs');
       const sha256 = validSha256(request.params.sha256);
-      const body = (request.body as Readable | undefined) ?? request.raw;
-      const blob = await platform.blobs.put(body, { expectedSha256: sha256 });
+      const blob = await putFromRequest(request, platform.blobs, transfers, { expectedSha256: sha256 });
       return reply.code(blob.created ? 201 : 200).send({ sha256: blob.sha256, size: blob.size, created: blob.created });
     });
 
@@ -81,8 +81,7 @@ export function registerBlobs(app: FastifyInstance, platform: Platform): void {
     // compares its hash with the one answered here, so the two hashings overlap.
     scope.put('/api/v1/blobs', { bodyLimit: NO_BODY_LIMIT }, async (request, reply) => {
       requireRole(request.principal, 'member', 'uploading blobs');
-      const body = (request.body as Readable | undefined) ?? request.raw;
-      const blob = await platform.blobs.put(body);
+      const blob = await putFromRequest(request, platform.blobs, transfers);
       return reply.code(blob.created ? 201 : 200).send({ sha256: blob.sha256, size: blob.size, created: blob.created });
     });
 

@@ -1,8 +1,14 @@
 import { realpathSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { BlobStore, PutOptions, PutResult } from '@chronicle/blobs';
 import { Forbidden, ValidationFailed } from '@chronicle/domain';
+import type { FastifyRequest } from 'fastify';
 import { isLoopback } from '../auth.js';
+
+/** A PUT with this header (an absolute path) and no body: the server copies that file (same host). */
+export const LOCAL_FILE_HEADER = 'x-chronicle-local-file';
 
 /**
  * Same-host transfers: a client on the server's own machine may have the server copy a file
@@ -49,4 +55,13 @@ export function localTransfers(roots: readonly string[]): LocalTransfers {
     },
     checkExport: allow,
   };
+}
+
+/** Stores what a PUT carries: its body, streamed, or (same host) a copy of the file it names. */
+export async function putFromRequest(request: FastifyRequest, blobs: BlobStore, transfers: LocalTransfers, opts: PutOptions = {}): Promise<PutResult> {
+  const localFile = request.headers[LOCAL_FILE_HEADER];
+  if (typeof localFile !== 'string') return blobs.put((request.body as Readable | undefined) ?? request.raw, opts);
+  if (Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'])
+    throw new ValidationFailed(`send the content as the body or name a file in ${LOCAL_FILE_HEADER}, not both`);
+  return blobs.importFile(await transfers.importable(localFile, request.socket.remoteAddress), opts);
 }

@@ -22,10 +22,11 @@ export interface FileTransferOptions {
 export type TransferMode = 'same-host' | 'streamed';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
-const onThisMachine = (client: ChronicleClient) => LOOPBACK_HOSTS.has(new URL(client.url).hostname);
+/** Whether the server is on this machine, so that a same-host transfer is worth asking for. */
+export const onThisMachine = (client: { url: string }) => LOOPBACK_HOSTS.has(new URL(client.url).hostname);
 
 /** A same-host transfer the server refuses or the file system does not allow: stream instead. */
-function sameHostUnavailable(e: unknown): boolean {
+export function sameHostUnavailable(e: unknown): boolean {
   if (e instanceof ChronicleApiError) return e.code === 'FORBIDDEN' || e.code === 'FAILED_PRECONDITION' || e.code === 'BAD_USER_INPUT';
   const code = (e as NodeJS.ErrnoException | null)?.code;
   return code === 'EACCES' || code === 'EPERM' || code === 'ENOENT';
