@@ -30,7 +30,8 @@ export function encodeEntries(entries: ReadonlyMap<string, CachedHash>): Buffer 
   out.write(MAGIC, 0, 'latin1');
   out.writeUInt32LE(entries.size, 4);
   let at = 8;
-  for (const [path, c] of entries) {
+  // forEach, not for-of: no [key, value] array per entry.
+  entries.forEach((c, path) => {
     out.write(c.sha256, at, 32, 'hex');
     out.writeDoubleLE(c.size, at + 32);
     out.writeDoubleLE(c.mtimeMs, at + 40);
@@ -38,7 +39,7 @@ export function encodeEntries(entries: ReadonlyMap<string, CachedHash>): Buffer 
     const n = out.write(path, at + FIXED, 'utf8');
     out.writeUInt32LE(n, at + 56);
     at += FIXED + n;
-  }
+  });
   return out.subarray(0, at);
 }
 
