@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeBlobBatch } from '@chronicle/sdk';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileChanged, frameFiles, hashFile, selectFrames } from './read-files.js';
+import { FileChanged, FRAME_SLOT_BYTES, frameFiles, hashFile, selectFrames } from './read-files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chronicle-read-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,6 +23,15 @@ describe('frameFiles', () => {
     expect(hashes).toEqual(contents.map((c) => sha256(c)));
     expect(Buffer.from(body).equals(Buffer.from(encodeBlobBatch(contents.map((bytes, i) => ({ sha256: hashes[i]!, bytes })))))).toBe(true);
     expect(hashFile(files[2]!.absolute, files[2]!.size)).toBe(hashes[2]);
+  });
+
+  it('frames into a shared slot of the hashing pool: a full group of the largest batched files fits', () => {
+    const contents = Array.from({ length: 2 }, (_, i) => Buffer.alloc(1024 * 1024, i + 1));
+    const files = contents.map((c, i) => file(`slot${i}`, c));
+    const slot = new SharedArrayBuffer(FRAME_SLOT_BYTES);
+    const { hashes, body } = frameFiles(files, slot);
+    expect(body.buffer).toBe(slot);
+    expect(Buffer.from(body).equals(Buffer.from(encodeBlobBatch(contents.map((bytes, i) => ({ sha256: hashes[i]!, bytes })))))).toBe(true);
   });
 
   it('refuses a file that grew or shrank since it was listed', () => {

@@ -9,6 +9,11 @@ export const FRAME_HEADER = 40;
  * after every few dozen megabytes moved.
  */
 export const FRAME_BUFFER_BYTES = 4 * 1024 * 1024;
+/**
+ * The shared body buffers of the hashing pool: one group of small files (at most 2 MiB of
+ * bytes and 256 files, see upload-tree.ts) fits, frame headers and the spare byte included.
+ */
+export const FRAME_SLOT_BYTES = 2 * 1024 * 1024 + 256 * FRAME_HEADER + 1;
 // Whole-file reads are fastest for small files; large ones go through one reused buffer.
 const WHOLE_FILE_MAX = 8 * 1024 * 1024;
 let chunk: Buffer | null = null;
@@ -61,7 +66,7 @@ export function hashFile(path: string, size: number): string {
  * read once, and the bytes that were hashed are the bytes sent. A file whose size differs from
  * the listed one changed since the walk (reading one byte more than listed tells a grown file).
  */
-export function frameFiles(files: readonly { absolute: string; size: number }[], reuse?: ArrayBuffer): { hashes: string[]; body: Uint8Array } {
+export function frameFiles(files: readonly { absolute: string; size: number }[], reuse?: ArrayBuffer | SharedArrayBuffer): { hashes: string[]; body: Uint8Array } {
   let total = 0;
   for (const f of files) total += FRAME_HEADER + f.size;
   // A buffer handed back by the main thread if it is large enough; a new one is not from the
