@@ -316,11 +316,16 @@ class Transport:
 
         return self.with_retry(retry, once)
 
-    def download(self, path: str, *, retry: bool = True) -> "Download":
+    @property
+    def on_this_machine(self) -> bool:
+        """Whether the server is on this machine (a same-host transfer is worth asking for)."""
+        return self._host in ("127.0.0.1", "localhost", "::1")
+
+    def download(self, path: str, *, retry: bool = True, headers: Optional[Mapping[str, str]] = None) -> "Download":
         """Opens a GET whose body is read in blocks by the caller (a file download)."""
 
         def once() -> Download:
-            conn, res = self._exchange("GET", path, None, self.headers({"accept": "*/*"}), pooled=False)
+            conn, res = self._exchange("GET", path, None, self.headers({"accept": "*/*", **(headers or {})}), pooled=False)
             if res.status >= 400:
                 raw = res.read()
                 conn.close()
