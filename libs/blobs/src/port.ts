@@ -46,14 +46,14 @@ export interface BlobStore {
    * nothing. Answers in the items' order.
    */
   putMany(items: readonly { sha256: string; bytes: Buffer }[]): Promise<PutResult[]>;
-  /** Throws NotFound when there is no such blob. */
   /**
-   * Stores a copy of a file on the store's own machine (a same-host upload): the copy is made
-   * by the kernel and hashed, then addressed like any put. Stores without a local disk refuse.
+   * Stores a copy of a file on the store's own machine (a same-host upload): the copy is written
+   * and hashed like any put (the copy, not the source, is hashed).
    */
   importFile(path: string, opts?: PutOptions): Promise<PutResult>;
   /** The file holding a blob, when it sits alone in a file on this machine (for same-host downloads). */
   localFile(sha256: string): { path: string; size: number } | null;
+  /** Throws NotFound when there is no such blob. */
   get(sha256: string, opts?: GetOptions): Promise<Readable>;
   has(sha256: string): Promise<boolean>;
   stat(sha256: string): Promise<BlobInfo | null>;
