@@ -38,8 +38,9 @@ export async function startServer(config: ServerConfig, logger: Logger = pino({ 
     url,
     stop() {
       stopping ??= (async () => {
-        await app.close();
-        await workers.stop();
+        // Workers stop while requests drain: a deployment command still running is killed and
+        // recorded as interrupted now, not orphaned if draining outlasts the grace period.
+        await Promise.all([app.close(), workers.stop()]);
         await sealer.stop();
         await platform.close();
         logger.info('Chronicle stopped');

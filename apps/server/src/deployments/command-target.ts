@@ -13,6 +13,9 @@ export function commandTargetRunner(opts: { baseEnv: Record<string, string | und
     async run(target: CommandTarget, ctx: TargetContext): Promise<TargetOutcome> {
       const { job } = ctx;
       const artifactPath = await ctx.artifactFile();
+      // A shutdown that came while the artifact was being prepared: nothing is started, so
+      // nothing can outlive the server.
+      if (ctx.signal.aborted) return { outcome: 'failed', error: 'interrupted by server shutdown' };
       const started = performance.now();
       let output = '';
       const keep = (chunk: Buffer) => {
@@ -45,6 +48,7 @@ export function commandTargetRunner(opts: { baseEnv: Record<string, string | und
       const timer = setTimeout(() => kill('timeout'), Math.max(0, ctx.deadline - ctx.clock()));
       const onAbort = () => kill('shutdown');
       ctx.signal.addEventListener('abort', onAbort);
+      if (ctx.signal.aborted) onAbort(); // an abort listener added too late is never called
       const result = await new Promise<{ code: number | null; error: string | null }>((resolve) => {
         child.once('error', (e) => resolve({ code: null, error: e.message }));
         child.once('close', (code, signal) => resolve({ code, error: code === 0 ? null : signal ? `killed by ${signal}` : `exit code ${code}` }));
