@@ -17,7 +17,7 @@ import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -124,6 +124,22 @@ def chronicle() -> Iterator[ChronicleServer]:
     """One real Chronicle server for the whole session."""
     with running_chronicle() as server:
         yield server
+
+
+@pytest.fixture()
+def start_server() -> Iterator[Callable[[dict[str, str]], ChronicleServer]]:
+    """Starts servers with settings of the test's own (environment variables); all are stopped
+    and their data removed afterwards."""
+    started: list[ChronicleServer] = []
+
+    def start(env: dict[str, str]) -> ChronicleServer:
+        started.append(start_chronicle(env))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()
+        shutil.rmtree(server.data_dir, ignore_errors=True)
 
 
 @pytest.fixture()

@@ -106,51 +106,38 @@ def test_register_model_versions_and_aliases(chronicle, client, tmp_path):
     assert (err.value.code, err.value.status, err.value.details["path"]) == ("NOT_FOUND", 404, "no-such-artifact")
 
 
-def test_same_host_server_copies_artifacts_from_an_opened_directory(tmp_path, monkeypatch):
+def test_same_host_server_copies_artifacts_from_an_opened_directory(tmp_path, monkeypatch, start_server):
     """A server on this machine with the directory opened copies the file itself (no bytes
     stream); outside that directory, or with it closed, the file streams as before."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
     from chronicle._transport import Transport
-
-    # The servers' helpers live in the suite's top conftest (shadowed here by the SDK's own).
-    spec = importlib.util.spec_from_file_location("chronicle_servers", Path(__file__).resolve().parents[1] / "conftest.py")
-    servers = importlib.util.module_from_spec(spec)
-    sys.modules["chronicle_servers"] = servers  # dataclasses look their module up while defining
-    spec.loader.exec_module(servers)
-    start_chronicle = servers.start_chronicle
 
     opened = tmp_path / "opened"
     opened.mkdir()
-    server = start_chronicle({"CHRONICLE_LOCAL_TRANSFER_ROOTS": str(opened)})
-    try:
-        client = chronicle_client(server)
-        inside = opened / "model.bin"
-        inside.write_bytes(os.urandom(3 * MB))
-        outside = tmp_path / "notes.txt"
-        outside.write_text("streamed")
-        streamed_uploads = []
-        real_upload = Transport.upload
-        monkeypatch.setattr(Transport, "upload", lambda self, *a, **k: streamed_uploads.append(a[1]) or real_upload(self, *a, **k))
-        with client.start_run("same-host") as run:
-            copied = run.log_artifact(inside, "model.bin")
-            assert copied.created and copied.size == 3 * MB and copied.sha256 == sha256(inside)
-            assert streamed_uploads == []
-            run.log_artifact(outside, "notes.txt")
-            assert len(streamed_uploads) == 1
-            original = sha256(inside)
-            inside.write_bytes(b"edited after the copy")
-            dest = run.download_artifact("model.bin", tmp_path / "back.bin")
-            assert sha256(dest) == original
-            # A stored file that rotted is refused on the same-host path too.
-            stored = server.data_dir / "data" / "blobs" / original[:2] / original[2:4] / original
-            data = bytearray(stored.read_bytes())
-            data[MB] ^= 0xFF
-            stored.write_bytes(bytes(data))
-            with pytest.raises(sdk.ChronicleIntegrityError):
-                run.download_artifact("model.bin", tmp_path / "rotten.bin")
-            assert not (tmp_path / "rotten.bin").exists()
-    finally:
-        server.stop()
+    server = start_server({"CHRONICLE_LOCAL_TRANSFER_ROOTS": str(opened)})
+    client = chronicle_client(server)
+    inside = opened / "model.bin"
+    inside.write_bytes(os.urandom(3 * MB))
+    outside = tmp_path / "notes.txt"
+    outside.write_text("streamed")
+    streamed_uploads = []
+    real_upload = Transport.upload
+    monkeypatch.setattr(Transport, "upload", lambda self, *a, **k: streamed_uploads.append(a[1]) or real_upload(self, *a, **k))
+    with client.start_run("same-host") as run:
+        copied = run.log_artifact(inside, "model.bin")
+        assert copied.created and copied.size == 3 * MB and copied.sha256 == sha256(inside)
+        assert streamed_uploads == []
+        run.log_artifact(outside, "notes.txt")
+        assert len(streamed_uploads) == 1
+        original = sha256(inside)
+        inside.write_bytes(b"edited after the copy")
+        dest = run.download_artifact("model.bin", tmp_path / "back.bin")
+        assert sha256(dest) == original
+        # A stored file that rotted is refused on the same-host path too.
+        stored = server.data_dir / "data" / "blobs" / original[:2] / original[2:4] / original
+        data = bytearray(stored.read_bytes())
+        data[MB] ^= 0xFF
+        stored.write_bytes(bytes(data))
+        with pytest.raises(sdk.ChronicleIntegrityError):
+            run.download_artifact("model.bin", tmp_path / "rotten.bin")
+        assert not (tmp_path / "rotten.bin").exists()
+    client.close()
