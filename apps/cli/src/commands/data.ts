@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { stat } from 'node:fs/promises';
 import type { DatasetsApi } from '@chronicle/sdk';
-import { onThisMachine, sameHostUnavailable } from '@chronicle/sdk/node';
+import { onThisMachine, sameHostUnavailable, unchanged } from '@chronicle/sdk/node';
 import type { Command } from 'commander';
 import { CliError, contextOf } from '../context.js';
 import { checkout, fetchText, parseManifestText } from '../data/checkout.js';
@@ -55,8 +55,7 @@ async function importWhole(datasets: DatasetsApi, f: WalkedFile): Promise<string
     if (sameHostUnavailable(e)) return null;
     throw e;
   }
-  const now = await stat(f.absolute);
-  if (stored.size !== f.size || now.size !== f.size || now.mtimeMs !== f.mtimeMs || now.ino !== f.ino)
+  if (stored.size !== f.size || !unchanged(f, await stat(f.absolute)))
     throw new CliError(`${f.path} changed while it was being committed; commit again`);
   return stored.sha256;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { copyFile, open, rename, unlink } from 'node:fs/promises';
+import { copyFile, open, rename, stat, unlink } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -32,6 +32,19 @@ export function sameHostUnavailable(e: unknown): boolean {
   return code === 'EACCES' || code === 'EPERM' || code === 'ENOENT';
 }
 
+/** What a stat tells of a file's content without reading it. */
+export interface FileIdentity {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+/**
+ * Whether a file is still as it was (size, mtime, inode): a same-host copy is not hashed here,
+ * so this is how a client knows the server copied the file it meant, as a hash cache would.
+ */
+export const unchanged = (before: FileIdentity, now: FileIdentity) => before.size === now.size && before.mtimeMs === now.mtimeMs && before.ino === now.ino;
+
 /**
  * Uploads a file to a run's artifacts. On the server's own machine (and where its operator
  * allowed the directory) the server copies the file itself, at the speed of `cp`; otherwise, or
@@ -46,12 +59,18 @@ export async function uploadArtifactFile(
 ): Promise<ArtifactUpload & { mode: TransferMode }> {
   const contentType = opts.contentType ?? 'application/octet-stream';
   if ((opts.sameHost ?? true) && onThisMachine(client)) {
+    const before = await stat(file);
+    let res: ArtifactUpload | null = null;
     try {
-      const res = await client.artifacts.importLocal(runId, path, resolve(file), { contentType });
-      opts.onBytes?.(res.size);
-      return { ...res, mode: 'same-host' };
+      res = await client.artifacts.importLocal(runId, path, resolve(file), { contentType });
     } catch (e) {
       if (!sameHostUnavailable(e)) throw e;
+    }
+    if (res) {
+      if (res.size !== before.size || !unchanged(before, await stat(file)))
+        throw integrityError(`${file} changed while the server copied it; the artifact holds the copy (sha256 ${res.sha256})`);
+      opts.onBytes?.(res.size);
+      return { ...res, mode: 'same-host' };
     }
   }
   const reader = createReadStream(file, { highWaterMark: 1 << 20 });
@@ -80,7 +99,7 @@ export async function downloadArtifactFile(
         opts.onStart?.(local.size);
         // The stored bytes are checked against their address while the kernel copies them.
         const [actual] = await Promise.all([sha256OfFile(local.localFile), copyFile(local.localFile, tmp, constants.COPYFILE_FICLONE)]);
-        if (actual !== local.sha256) throw integrityError(actual, local.sha256);
+        if (actual !== local.sha256) throw integrityError(mismatch(actual, local.sha256));
         const fh = await open(tmp, 'r');
         await fh.sync().finally(() => fh.close());
         await rename(tmp, target);
@@ -101,7 +120,7 @@ export async function downloadArtifactFile(
     });
     await pipeline(Readable.fromWeb(res.body as Parameters<typeof Readable.fromWeb>[0]), hashing, createDurableFileWriter(tmp));
     const actual = hash.digest('hex');
-    if (actual !== res.sha256) throw integrityError(actual, res.sha256);
+    if (actual !== res.sha256) throw integrityError(mismatch(actual, res.sha256));
     await rename(tmp, target);
     return { sha256: actual, size, mode: 'streamed' };
   } catch (e) {
@@ -126,10 +145,8 @@ async function sha256OfFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function integrityError(actual: string, expected: string): ChronicleApiError {
-  return new ChronicleApiError(`the download hashes to ${actual}, not ${expected}; nothing was written`, {
-    code: 'INTEGRITY',
-    status: 0,
-    details: { actual, expected },
-  });
+const mismatch = (actual: string, expected: string) => `the download hashes to ${actual}, not ${expected}; nothing was written`;
+
+function integrityError(message: string): ChronicleApiError {
+  return new ChronicleApiError(message, { code: 'INTEGRITY', status: 0 });
 }
