@@ -131,6 +131,14 @@ describe('same-host artifact transfers', () => {
     await expectError(await put({ 'x-chronicle-local-file': open }), 400, 'BAD_USER_INPUT', /not a regular file/);
     writeFileSync(join(open, 'both.bin'), 'x');
     await expectError(await put({ 'x-chronicle-local-file': join(open, 'both.bin') }, 'a body too'), 400, 'BAD_USER_INPUT', /not both/);
+    // The blob routes take a named file too; an addressed PUT still refuses other content.
+    const blobPut = (address: string) =>
+      fetch(`${server.url}/api/v1/blobs${address}`, { method: 'PUT', headers: { ...auth, 'x-chronicle-local-file': join(open, 'both.bin') } });
+    await expectError(await blobPut(`/${sha256('not x')}`), 400, 'BAD_USER_INPUT', /hashes to/);
+    const addressed = await blobPut(`/${sha256('x')}`);
+    expect(addressed.status).toBe(201);
+    expect(await addressed.json()).toMatchObject({ sha256: sha256('x'), size: 1, created: true });
+    expect(await (await blobPut('')).json()).toMatchObject({ sha256: sha256('x'), created: false });
     const off = await fetch(`${plain.url}/api/v1/runs/${await startRun(plain)}/artifacts/x.bin`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${plain.adminToken}`, 'x-chronicle-local-file': join(open, 'both.bin') },
