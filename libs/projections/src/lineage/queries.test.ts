@@ -53,4 +53,18 @@ describe('lineage walks', () => {
     expect(cycle.edges).toHaveLength(2);
     expect(() => q.impact('not-a-node')).toThrow(/a lineage node is/);
   });
+
+  it('orders as SQLite does (UTF-8 bytes), also beside characters outside the BMP', () => {
+    const db = openSqliteDatabase(':memory:');
+    lineageProjection.open(db);
+    const edge = db.prepare('INSERT INTO rm_lineage_edges (src, dst, relation, role) VALUES (?, ?, ?, ?)');
+    // U+FF21 sorts before U+1F600 in UTF-8 and code points, after it in UTF-16 units.
+    for (const name of ['dataset_version:\u{1F600}@1', 'dataset_version:\uFF21@1', 'dataset_version:b@1'])
+      edge.run('run:r', name, 'produced', '');
+    const sqlite = db.prepare<[], { dst: string }>("SELECT dst FROM rm_lineage_edges WHERE src = 'run:r' ORDER BY dst").all().map((r) => r.dst);
+    const walked = lineageQueries(db).impact('run:r');
+    expect(walked.nodes.slice(1).map((n) => n.node)).toEqual(sqlite);
+    expect(walked.edges.map((e) => e.to)).toEqual(sqlite);
+    expect(sqlite[1]).toBe('dataset_version:\uFF21@1');
+  });
 });

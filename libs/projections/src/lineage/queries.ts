@@ -41,8 +41,17 @@ export interface LineageGraphView {
 // Deep enough for any real pipeline; bounds the walk should a bug ever create a cycle.
 const MAX_DEPTH = 100;
 
-/** SQLite's BINARY collation (UTF-8 byte order), which the read models' orderings use. */
-const binaryOrder = (a: string, b: string) => (a === b ? 0 : Buffer.compare(Buffer.from(a), Buffer.from(b)));
+const SURROGATE = /[\uD800-\uDFFF]/;
+/**
+ * SQLite's BINARY collation (UTF-8 byte order), which the read models' orderings use. JavaScript
+ * compares UTF-16 units, the same order except around surrogate pairs, so only strings holding
+ * one pay for an encoding.
+ */
+const binaryOrder = (a: string, b: string): number => {
+  if (a === b) return 0;
+  if (SURROGATE.test(a) || SURROGATE.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return a < b ? -1 : 1;
+};
 
 function walk(db: SqliteDatabase, direction: 'backward' | 'forward') {
   // Backward follows edges into a node (what it came from); forward, edges out of it (what used it).
