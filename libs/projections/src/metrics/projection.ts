@@ -2,10 +2,19 @@ import { decodeMetricValue, type RecordedEvent, type RunEvent } from '@chronicle
 import type { ProjectionDefinition } from '../runner/projection.js';
 import { aggregateBatch, type BucketAggregate } from './tiers.js';
 
-/** Points per stored chunk: large enough to make rows cheap, small enough to page through. */
-export const CHUNK_POINTS = 8192;
+/**
+ * Points per stored chunk. Chunk k of a series holds its points [k * CHUNK_POINTS, (k + 1) *
+ * CHUNK_POINTS): where a point lands depends on its index alone, not on how events were
+ * batched, so a replay and live projection store the same rows. Only the newest chunk grows;
+ * a batch rewrites it once (at most 24 KiB) and appends whole ones after it.
+ */
+export const CHUNK_POINTS = 1024;
+
+/** Chunks of a series of `count` points. */
+export const chunksFor = (count: number) => Math.ceil(count / CHUNK_POINTS);
 
 const f64 = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+const asF64 = (b: Buffer) => new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 
 /**
  * Metric points, stored the way time-series stores do: per run and key, chunks of packed
@@ -13,7 +22,8 @@ const f64 = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLengt
  * downsampled tiers that charts read.
  */
 export const metricsProjection: ProjectionDefinition = {
-  name: 'metrics.v1',
+  // v2: fixed-size chunks (v1 stored one chunk per event).
+  name: 'metrics.v2',
   tables: ['rm_metric_series', 'rm_metric_chunks', 'rm_metric_tiers'],
   open(db) {
     db.exec(`
@@ -35,16 +45,19 @@ export const metricsProjection: ProjectionDefinition = {
         PRIMARY KEY (run_id, key, level, bucket)
       ) WITHOUT ROWID;`);
 
-    const series = db.prepare<[string, string], { count: number; chunks: number; max_step: number | null; monotonic: number }>(
-      'SELECT count, chunks, max_step, monotonic FROM rm_metric_series WHERE run_id = ? AND key = ?',
+    const series = db.prepare<[string, string], { count: number; max_step: number | null; monotonic: number }>(
+      'SELECT count, max_step, monotonic FROM rm_metric_series WHERE run_id = ? AND key = ?',
     );
     const upsertSeries = db.prepare(
       `INSERT INTO rm_metric_series (run_id, key, count, chunks, min_step, max_step, monotonic) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (run_id, key) DO UPDATE SET count = excluded.count, chunks = excluded.chunks,
          min_step = min(min_step, excluded.min_step), max_step = max(max_step, excluded.max_step), monotonic = excluded.monotonic`,
     );
-    const insertChunk = db.prepare(
-      'INSERT INTO rm_metric_chunks (run_id, key, seq, first_index, count, steps, vals, timestamps) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    const openChunk = db.prepare<[string, string, number], { count: number; steps: Buffer; vals: Buffer; timestamps: Buffer }>(
+      'SELECT count, steps, vals, timestamps FROM rm_metric_chunks WHERE run_id = ? AND key = ? AND seq = ?',
+    );
+    const writeChunk = db.prepare(
+      'INSERT OR REPLACE INTO rm_metric_chunks (run_id, key, seq, first_index, count, steps, vals, timestamps) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     // Points of a batch all arrive after those already in a bucket: first stays, last moves.
     const upsertTier = db.prepare(
@@ -61,8 +74,8 @@ export const metricsProjection: ProjectionDefinition = {
     );
 
     // One entry per (run, key) touched in the current batch: the series row as it will be once
-    // the batch is written, and the batch's points for the tiers. Written and dropped by
-    // flush(): nothing here outlives a batch.
+    // the batch is written, and the batch's points. Written and dropped by flush(): nothing
+    // here outlives a batch.
     const pending = new Map<string, Map<string, PendingSeries>>();
     const clear = () => pending.clear();
 
@@ -74,13 +87,11 @@ export const metricsProjection: ProjectionDefinition = {
         const prev = series.get(runId, key);
         p = {
           count: prev?.count ?? 0,
-          chunks: prev?.chunks ?? 0,
           maxStep: prev ? prev.max_step : Number.NEGATIVE_INFINITY,
           monotonic: prev ? prev.monotonic === 1 : true,
           batchMin: Number.POSITIVE_INFINITY,
           batchMax: Number.NEGATIVE_INFINITY,
-          segments: [],
-          points: 0,
+          points: new Columns(),
         };
         byKey.set(key, p);
       }
@@ -104,6 +115,32 @@ export const metricsProjection: ProjectionDefinition = {
         a.max?.value ?? null,
       );
 
+    /** Appends the batch's points (numbered from `base`) to the series' chunks. */
+    const writeChunks = (runId: string, key: string, base: number, points: Points) => {
+      const n = points.length;
+      let off = 0;
+      const filled = base % CHUNK_POINTS;
+      if (filled > 0) {
+        // The newest chunk has room: it is rewritten with this batch's first points added.
+        const seq = (base - filled) / CHUNK_POINTS;
+        const old = openChunk.get(runId, key, seq);
+        if (!old || old.count !== filled) throw new Error(`metrics: chunk ${seq} of ${runId}/${key} holds ${old?.count ?? 'no'} points, ${filled} expected`);
+        off = Math.min(n, CHUNK_POINTS - filled);
+        const join = (stored: Buffer, added: Float64Array) => {
+          const out = new Float64Array(filled + off);
+          out.set(asF64(stored));
+          out.set(added.subarray(0, off), filled);
+          return f64(out);
+        };
+        writeChunk.run(runId, key, seq, base - filled, filled + off, join(old.steps, points.steps), join(old.vals, points.values), join(old.timestamps, points.timestamps));
+      }
+      for (; off < n; off += CHUNK_POINTS) {
+        const end = Math.min(off + CHUNK_POINTS, n);
+        const cut = (a: Float64Array) => f64(a.subarray(off, end));
+        writeChunk.run(runId, key, (base + off) / CHUNK_POINTS, base + off, end - off, cut(points.steps), cut(points.values), cut(points.timestamps));
+      }
+    };
+
     return {
       apply(e: RecordedEvent) {
         const ev = e as unknown as RunEvent;
@@ -111,66 +148,45 @@ export const metricsProjection: ProjectionDefinition = {
         const runId = ev.data.runId;
         for (const s of ev.data.series) {
           const n = s.steps.length;
-          // Plain loops: Float64Array.from goes through the iterator protocol, slow for short series.
-          // One backing store for the three columns: each typed array of more than a few
-          // numbers is a separate native allocation, tracked and swept by the GC.
-          const columns = new Float64Array(3 * n);
-          const steps = columns.subarray(0, n);
-          const values = columns.subarray(n, 2 * n);
-          const timestamps = columns.subarray(2 * n);
-          for (let i = 0; i < n; i++) {
-            steps[i] = s.steps[i]!;
-            values[i] = decodeMetricValue(s.values[i]!);
-            timestamps[i] = s.timestamps[i]!;
-          }
-
           const p = seriesOf(runId, s.key);
-          const base = p.count;
+          const cols = p.points;
+          const at = cols.grow(n);
+          const { steps, values, timestamps } = cols;
           let monotonic = p.monotonic;
           let last = p.maxStep ?? Number.NEGATIVE_INFINITY;
           let min = Number.POSITIVE_INFINITY;
           let max = Number.NEGATIVE_INFINITY;
           for (let i = 0; i < n; i++) {
-            const st = steps[i]!;
+            const st = s.steps[i]!;
+            steps[at + i] = st;
+            values[at + i] = decodeMetricValue(s.values[i]!);
+            timestamps[at + i] = s.timestamps[i]!;
             if (st < last) monotonic = false;
             last = st;
             if (st < min) min = st;
             if (st > max) max = st;
           }
-          for (let off = 0; off < n; off += CHUNK_POINTS) {
-            const end = Math.min(off + CHUNK_POINTS, n);
-            insertChunk.run(
-              runId,
-              s.key,
-              p.chunks++,
-              base + off,
-              end - off,
-              f64(steps.subarray(off, end)),
-              f64(values.subarray(off, end)),
-              f64(timestamps.subarray(off, end)),
-            );
-          }
-          p.count = base + n;
+          p.count += n;
           p.monotonic = monotonic;
           // What the row's max(max_step, excluded.max_step) would hold after this event.
           if (p.maxStep !== null && max > p.maxStep) p.maxStep = max;
           if (min < p.batchMin) p.batchMin = min;
           if (max > p.batchMax) p.batchMax = max;
-          p.segments.push({ steps, values, timestamps });
-          p.points += n;
         }
       },
       flush() {
         try {
           for (const [runId, byKey] of pending)
             for (const [key, p] of byKey) {
+              const points = p.points.trimmed();
+              const base = p.count - points.length;
+              writeChunks(runId, key, base, points);
               // The upsert's min()/max() fold the batch's extremes into the stored ones, exactly
               // as they folded each event's before.
-              upsertSeries.run(runId, key, p.count, p.chunks, p.batchMin, p.batchMax, p.monotonic ? 1 : 0);
+              upsertSeries.run(runId, key, p.count, chunksFor(p.count), p.batchMin, p.batchMax, p.monotonic ? 1 : 0);
               // The batch's points aggregated at once give the same buckets as each event's
               // aggregates merged in order (mergeInto), at a fraction of the objects.
-              const [steps, values, timestamps] = concat(p.segments, p.points);
-              for (const a of aggregateBatch(p.count - p.points, steps, values, timestamps)) writeTier(runId, key, a);
+              for (const a of aggregateBatch(base, points.steps, points.values, points.timestamps)) writeTier(runId, key, a);
             }
         } finally {
           clear();
@@ -183,29 +199,51 @@ export const metricsProjection: ProjectionDefinition = {
 
 interface PendingSeries {
   count: number;
-  chunks: number;
   /** As the row holds it; SQL's max() keeps a NULL, so this does too. */
   maxStep: number | null;
   monotonic: boolean;
   /** Smallest and greatest step of this batch's events for the series. */
   batchMin: number;
   batchMax: number;
-  /** The batch's points in arrival order, aggregated into tiers by flush(). */
-  segments: { steps: Float64Array; values: Float64Array; timestamps: Float64Array }[];
-  points: number;
+  /** The batch's points in arrival order. */
+  points: Columns;
 }
 
-function concat(segments: PendingSeries['segments'], points: number): [Float64Array, Float64Array, Float64Array] {
-  if (segments.length === 1) return [segments[0]!.steps, segments[0]!.values, segments[0]!.timestamps];
-  const steps = new Float64Array(points);
-  const values = new Float64Array(points);
-  const timestamps = new Float64Array(points);
-  let at = 0;
-  for (const s of segments) {
-    steps.set(s.steps, at);
-    values.set(s.values, at);
-    timestamps.set(s.timestamps, at);
-    at += s.steps.length;
+interface Points {
+  length: number;
+  steps: Float64Array;
+  values: Float64Array;
+  timestamps: Float64Array;
+}
+
+/** Steps, values and timestamps of a batch's points, in one growing backing store per column. */
+class Columns {
+  steps = new Float64Array(16);
+  values = new Float64Array(16);
+  timestamps = new Float64Array(16);
+  length = 0;
+
+  /** Makes room for `n` more points; returns the index of the first. */
+  grow(n: number): number {
+    const at = this.length;
+    this.length += n;
+    if (this.length > this.steps.length) {
+      const capacity = Math.max(this.length, this.steps.length * 2);
+      const widen = (a: Float64Array) => {
+        const b = new Float64Array(capacity);
+        b.set(a.subarray(0, at));
+        return b;
+      };
+      this.steps = widen(this.steps);
+      this.values = widen(this.values);
+      this.timestamps = widen(this.timestamps);
+    }
+    return at;
   }
-  return [steps, values, timestamps];
+
+  /** The points, without the spare capacity. */
+  trimmed(): Points {
+    const n = this.length;
+    return { length: n, steps: this.steps.subarray(0, n), values: this.values.subarray(0, n), timestamps: this.timestamps.subarray(0, n) };
+  }
 }

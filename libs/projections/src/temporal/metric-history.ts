@@ -1,5 +1,5 @@
 import { decodeMetricValue, type RecordedEvent, type RunEvent } from '@chronicle/domain';
-import { CHUNK_POINTS } from '../metrics/projection.js';
+import { chunksFor } from '../metrics/projection.js';
 import type { ProjectionDefinition } from '../runner/projection.js';
 
 interface SeriesState {
@@ -22,7 +22,7 @@ interface SeriesState {
  * the runs and metrics projections' exactly; a test compares the newest rows with theirs.
  */
 export const metricHistoryProjection: ProjectionDefinition = {
-  name: 'metric-history.v1',
+  name: 'metric-history.v2',
   tables: ['rm_metric_history'],
   open(db) {
     db.exec(`CREATE TABLE IF NOT EXISTS rm_metric_history (
@@ -77,7 +77,7 @@ export const metricHistoryProjection: ProjectionDefinition = {
           }
           const next: SeriesState = {
             count: (prev?.count ?? 0) + n,
-            chunks: (prev?.chunks ?? 0) + Math.ceil(n / CHUNK_POINTS),
+            chunks: chunksFor((prev?.count ?? 0) + n),
             // SQL's min() and max() of the stored row: NULL stays NULL.
             minStep: prev ? (prev.minStep === null ? null : Math.min(prev.minStep, min)) : min,
             maxStep: prev ? (prev.maxStep === null ? null : Math.max(prev.maxStep, max)) : max,

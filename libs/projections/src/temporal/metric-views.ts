@@ -1,4 +1,5 @@
 import type { SqliteDatabase } from '@chronicle/event-store';
+import { CHUNK_POINTS } from '../metrics/projection.js';
 import { aggregateBatch, bucketSize, TIER_LEVELS } from '../metrics/tiers.js';
 
 const AS_OF = 'chronicle_as_of()';
@@ -12,7 +13,7 @@ const TIER_COLUMNS = ['count', 'first_step', 'first_value', 'last_step', 'last_v
 
 /**
  * As-of views of the tables the runs and metrics projections write once per batch: their
- * series summaries come from rm_metric_history, chunks are cut at the summary's chunk count,
+ * series summaries come from rm_metric_history, chunks are cut at the summary's point count,
  * and downsampling tiers keep the buckets that were already full at that position (a bucket
  * never changes once full) plus the one still filling, recomputed from its raw points.
  */
@@ -21,9 +22,12 @@ export const METRIC_VIEWS: Readonly<Record<string, string>> = {
     FROM main.rm_metric_series s JOIN ${HISTORY_AT}`,
   rm_run_metrics: `SELECT s.run_id, s.key, h.value, h.is_nan, h.step, h.timestamp, h.count
     FROM main.rm_run_metrics s JOIN ${HISTORY_AT}`,
-  rm_metric_chunks: `SELECT c.run_id, c.key, c.seq, c.first_index, c.count, c.steps, c.vals, c.timestamps
+  // The newest chunk grew after the position asked about: its points beyond the count are cut.
+  rm_metric_chunks: `SELECT c.run_id, c.key, c.seq, c.first_index, min(c.count, s.count - c.first_index) AS count,
+      substr(c.steps, 1, 8 * (s.count - c.first_index)) AS steps, substr(c.vals, 1, 8 * (s.count - c.first_index)) AS vals,
+      substr(c.timestamps, 1, 8 * (s.count - c.first_index)) AS timestamps
     FROM main.rm_metric_chunks c JOIN temp.rm_metric_series s ON s.run_id = c.run_id AND s.key = c.key
-    WHERE c.seq < s.chunks`,
+    WHERE c.first_index < s.count`,
   rm_metric_tiers: `SELECT t.run_id, t.key, t.level, t.bucket, ${TIER_COLUMNS.map((c) => `t.${c}`).join(', ')}
       FROM main.rm_metric_tiers t
       JOIN temp.rm_metric_series s ON s.run_id = t.run_id AND s.key = t.key
@@ -37,9 +41,8 @@ export const METRIC_VIEWS: Readonly<Record<string, string>> = {
         FROM temp.rm_metric_series s
         JOIN temp.chronicle_tier_levels l
         JOIN main.rm_metric_chunks c ON c.run_id = s.run_id AND c.key = s.key
-          -- the filling bucket's m points are the series' last m, so in its last m chunks at most
-          AND c.seq < s.chunks AND c.seq >= s.chunks - (s.count % l.size)
-          AND c.first_index + c.count > s.count / l.size * l.size
+          -- the chunks holding the filling bucket's points, [bucket start, count)
+          AND c.seq >= s.count / l.size * l.size / ${CHUNK_POINTS} AND c.first_index < s.count
         WHERE s.count % l.size != 0
         GROUP BY s.run_id, s.key, l.level
       )`,
