@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { modelStream, type DomainEvent } from '@chronicle/domain';
 import { createSqliteEventStore, type StreamWrite } from '@chronicle/event-store';
-import { allProjections, replayReadModels } from '@chronicle/projections';
+import { allProjections, READ_MODELS_FILE, replaceDatabaseFile, replayReadModels } from '@chronicle/projections';
 import { runEvents } from './verify.bench.js';
 
 export interface ReplayBenchResult {
@@ -68,12 +68,18 @@ export async function benchReplay(events: number, onProgress?: (done: number) =>
     const readMs = performance.now() - readStarted;
     if (read !== head) throw new Error(`bare read saw ${read} of ${head} events`);
 
-    const result = await replayReadModels({ store, db: store.db, projections: allProjections, shadowPath: join(dir, 'shadow.db') });
+    // As a server does it: the read models in their own file, replaced whole at the swap.
+    const result = await replayReadModels({
+      store,
+      replaceFile: (rebuilt) => replaceDatabaseFile(join(dir, READ_MODELS_FILE), rebuilt),
+      projections: allProjections,
+      shadowPath: join(dir, 'shadow.db'),
+    });
     if (result.position !== head) throw new Error(`replay reached ${result.position} of ${head}`);
     await store.close();
     return {
       events: head,
-      fileMb: statSync(path).size / 1024 / 1024,
+      fileMb: (statSync(path).size + statSync(join(dir, READ_MODELS_FILE)).size) / 1024 / 1024,
       writeMs,
       bareRead: { ms: readMs, eventsPerS: (head / readMs) * 1000 },
       replay: { ms: result.ms, eventsPerS: result.eventsPerSecond, rows: result.rows },

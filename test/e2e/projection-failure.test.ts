@@ -20,7 +20,7 @@ describe('when a projection fails', () => {
 
     // Break the experiments read model behind the server's back, as a bad migration or a
     // damaged file would: its next event cannot be applied.
-    const db = new Database(join(server.dataDir, 'chronicle.db'));
+    const db = new Database(join(server.dataDir, 'read-models.db'));
     db.exec('DROP TABLE rm_experiments');
     db.close();
 

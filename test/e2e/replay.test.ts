@@ -13,6 +13,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 }
 
 const RUNS = `query { runs(first: 1000, orderBy: ["attributes.name ASC"]) { totalCount nodes { id name status params { key value } tags { key value } metrics { key value step } } } }`;
+const RUNS_AS_OF = `query($asOf: AsOf) { runs(first: 1000, orderBy: ["attributes.name ASC"], asOf: $asOf) { totalCount nodes { id name status params { key value } tags { key value } metrics { key value step } } } }`;
 const HISTORY = `query($runId: ID!) { metricHistory(runId: $runId, key: "live", first: 100000) { totalCount points { step value } } }`;
 
 async function health(url: string): Promise<{ head: number; projected: number }> {
@@ -74,6 +75,8 @@ describe('chronicle replay against a real server', () => {
     expect(h.points.map((p: { step: number }) => p.step)).toEqual(Array.from({ length: acknowledged }, (_, i) => i));
     const now = (await gql(server.url, RUNS)).body.data;
     expect(now.runs.nodes.filter((r: { name: string }) => r.name !== 'zz-live')).toEqual(before.runs.nodes);
+    // Time travel reads the swapped-in file too: the past before the live run is as it was.
+    expect((await gql(server.url, RUNS_AS_OF, { asOf: headBefore })).body.data).toEqual(before);
     // The scratch database is gone.
     expect(readdirSync(server.dataDir).filter((f) => f.startsWith('replay-'))).toEqual([]);
   }, 120_000);

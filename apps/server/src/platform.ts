@@ -20,12 +20,24 @@ import { createCommands, type Commands } from '@chronicle/commands';
 import { createManifestInspector, encodeManifest } from '@chronicle/datasets';
 import { Readable } from 'node:stream';
 import { createSqliteEventStore, openSqliteDatabase, type EventStore, type SqliteDatabase } from '@chronicle/event-store';
-import { allProjections, createReadModels, openTimeTravel, ProjectionRunner, type ReadModels } from '@chronicle/projections';
+import {
+  allProjections,
+  createReadModels,
+  dropEmbeddedReadModels,
+  openTimeTravel,
+  ProjectionRunner,
+  READ_MODELS_FILE,
+  replaceDatabaseFile,
+  type ReadModels,
+} from '@chronicle/projections';
 import { Unavailable } from '@chronicle/domain';
 import type { Logger } from 'pino';
 
 export interface Platform {
+  /** The event log's file (and the workers' own checkpoints). */
   db: SqliteDatabase;
+  /** Puts a rebuilt read-model file (a replay's, closed) in place of the live one; returns its connection. */
+  replaceReadModels(rebuilt: string): SqliteDatabase;
   store: EventStore;
   runner: ProjectionRunner;
   read: ReadModels;
@@ -65,16 +77,22 @@ async function readModelsAt(runner: ProjectionRunner, position: number): Promise
 }
 
 /**
- * The embedded platform: one SQLite file holds the event log and the read models, and the
- * projections run in this process, right behind every append.
+ * The embedded platform: one SQLite file holds the event log, another the read models (rebuilt
+ * from the log whenever they are missing or outdated), and the projections run in this
+ * process, right behind every append.
  */
 export async function openPlatform(opts: { dataDir: string; logger: Logger; clock?: () => number }): Promise<Platform> {
   mkdirSync(opts.dataDir, { recursive: true });
   const db = openSqliteDatabase(join(opts.dataDir, DATABASE_FILE));
   const store = createSqliteEventStore({ db, ...(opts.clock ? { clock: opts.clock } : {}) });
+  const moved = dropEmbeddedReadModels(db);
+  if (moved.length > 0)
+    opts.logger.info({ tables: moved.length, file: READ_MODELS_FILE }, `read models now live in ${READ_MODELS_FILE}: dropped them from ${DATABASE_FILE}, rebuilding`);
+  const readModelsPath = join(opts.dataDir, READ_MODELS_FILE);
+  let readDb = openSqliteDatabase(readModelsPath);
   const runner = new ProjectionRunner({
     store,
-    db,
+    db: readDb,
     projections: allProjections,
     onError: (e) => opts.logger.fatal({ err: e }, 'projection failed; read models are stale until restart'),
   });
@@ -87,9 +105,21 @@ export async function openPlatform(opts: { dataDir: string; logger: Logger; cloc
       'read models caught up with the event log',
     );
   runner.start();
-  const read = createReadModels(db);
+  let current = createReadModels(readDb);
+  // Stable for whoever holds it: each access reaches the connection of the moment, which a
+  // replay replaces along with the whole file.
+  const read = new Proxy({} as ReadModels, { get: (_target, group) => current[group as keyof ReadModels] });
   // A second connection whose views show the read models at any past position.
-  const travel = openTimeTravel({ path: join(opts.dataDir, DATABASE_FILE) });
+  let travel = openTimeTravel({ path: readModelsPath });
+  const replaceReadModels = (rebuilt: string): SqliteDatabase => {
+    travel.close();
+    readDb.close();
+    replaceDatabaseFile(readModelsPath, rebuilt);
+    readDb = openSqliteDatabase(readModelsPath);
+    current = createReadModels(readDb);
+    travel = openTimeTravel({ path: readModelsPath });
+    return readDb;
+  };
   const commands = createCommands({
     store,
     ...(opts.clock ? { clock: opts.clock } : {}),
@@ -112,6 +142,7 @@ export async function openPlatform(opts: { dataDir: string; logger: Logger; cloc
   return {
     blobs,
     db,
+    replaceReadModels,
     store,
     runner,
     read,
@@ -149,6 +180,7 @@ export async function openPlatform(opts: { dataDir: string; logger: Logger; cloc
       travel.close();
       await store.close();
       if (db.open) db.close();
+      if (readDb.open) readDb.close();
     },
   };
 }

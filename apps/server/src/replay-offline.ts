@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NotFound } from '@chronicle/domain';
 import { createSqliteEventStore, openSqliteDatabase } from '@chronicle/event-store';
-import { allProjections, replayReadModels, type ReplayProgress, type ReplayResult } from '@chronicle/projections';
+import { allProjections, dropEmbeddedReadModels, READ_MODELS_FILE, replaceDatabaseFile, replayReadModels, type ReplayProgress, type ReplayResult } from '@chronicle/projections';
 import { DATABASE_FILE } from './platform.js';
 
 export type { ReplayProgress, ReplayResult };
@@ -16,10 +16,13 @@ export async function replayDataDir(dataDir: string, onProgress?: (p: ReplayProg
   if (!existsSync(path)) throw new NotFound(`no Chronicle data in ${dataDir} (${DATABASE_FILE} is missing)`);
   const db = openSqliteDatabase(path);
   const store = createSqliteEventStore({ db });
+  dropEmbeddedReadModels(db);
+  const readModelsPath = join(dataDir, READ_MODELS_FILE);
   try {
     return await replayReadModels({
       store,
-      db,
+      // Nothing projects into it here: the next server start opens it.
+      replaceFile: (rebuilt) => replaceDatabaseFile(readModelsPath, rebuilt),
       projections: allProjections,
       shadowPath: join(dataDir, 'replay-offline.db'),
       ...(onProgress ? { onProgress } : {}),

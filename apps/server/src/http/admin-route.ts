@@ -33,7 +33,7 @@ function createReplayJobs(platform: Platform, dataDir: string, log: FastifyInsta
       abort = new AbortController();
       running = replayReadModels({
         store: platform.store,
-        db: platform.db,
+        replaceFile: (rebuilt) => platform.replaceReadModels(rebuilt),
         projections: allProjections,
         liveRunner: platform.runner,
         shadowPath: join(dataDir, `replay-${id}.db`),

@@ -36,8 +36,14 @@ export interface ReplayResult {
 
 export interface ReplayOptions {
   store: EventStore;
-  /** The live database whose read models are replaced. */
-  db: SqliteDatabase;
+  /**
+   * Where the rebuilt read models go; exactly one of:
+   * - `db`: a live database whose read-model tables are replaced by copies (one transaction);
+   * - `replaceFile`: puts the rebuilt file (closed) in place of the live read models' file and
+   *   returns the connection to it, for the live runner. Milliseconds at any size: nothing is copied.
+   */
+  db?: SqliteDatabase;
+  replaceFile?: (shadowPath: string) => SqliteDatabase | void;
   projections: readonly ProjectionDefinition[];
   /** A path for the scratch database the read models are rebuilt in; removed afterwards. */
   shadowPath: string;
@@ -59,6 +65,7 @@ export interface ReplayOptions {
 export async function replayReadModels(opts: ReplayOptions): Promise<ReplayResult> {
   const clock = opts.clock ?? (() => performance.now());
   const tablesOf = (p: ProjectionDefinition) => (opts.timeTravel ?? true ? tablesWithHistory(p) : p.tables);
+  if ((opts.db === undefined) === (opts.replaceFile === undefined)) throw new Error('replayReadModels needs either db or replaceFile');
   const started = clock();
   const batchSize = opts.batchSize ?? 4096;
   removeDatabaseFiles(opts.shadowPath);
@@ -122,10 +129,21 @@ export async function replayReadModels(opts: ReplayOptions): Promise<ReplayResul
       head = runner.position;
       phase = 'swapping';
       opts.onProgress?.(progress(runner.position));
-      shadow.close();
       // Time travel's versions tables are read models too: rebuilt and swapped with the rest.
-      ({ rows } = swapInTables(opts.db, opts.shadowPath, opts.projections.flatMap(tablesOf)));
-      opts.liveRunner?.reload();
+      const tables = opts.projections.flatMap(tablesOf);
+      if (opts.replaceFile) {
+        rows = countRows(shadow, tables);
+        shadow.close();
+        const replaced = opts.replaceFile(opts.shadowPath);
+        if (opts.liveRunner) {
+          if (!replaced) throw new Error('replaceFile must return the new connection for the live runner');
+          opts.liveRunner.reload(replaced);
+        }
+      } else {
+        shadow.close();
+        ({ rows } = swapInTables(opts.db!, opts.shadowPath, tables));
+        opts.liveRunner?.reload();
+      }
     } finally {
       resume?.();
     }
@@ -163,6 +181,10 @@ function openShadow(path: string): SqliteDatabase {
   db.pragma(`cache_size = -${SHADOW_CACHE_KIB}`);
   db.pragma('case_sensitive_like = ON');
   return db;
+}
+
+function countRows(db: SqliteDatabase, tables: readonly string[]): number {
+  return tables.reduce((n, t) => n + (db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number), 0);
 }
 
 /** The runner reports a failed batch through its error hook; catchUp itself resolves. */

@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '@chronicle/domain';
+import type { Statement } from 'better-sqlite3';
 import type { EventStore, SqliteDatabase } from '@chronicle/event-store';
 import { EventPosition } from '../temporal/event-position.js';
 import { temporalTablesOf } from '../temporal/table-timing.js';
@@ -48,16 +49,18 @@ export class ProjectionRunner {
   private again = false;
   private unsubscribe: (() => void) | null = null;
   private failure: unknown = null;
-  private readonly saveCheckpoint;
+  private saveCheckpoint!: Statement<[string, number, string]>;
   private readonly tablesOf = new Map<string, string>();
   private paused = false;
   /** Dates every write for time travel's versioning triggers. */
-  private readonly eventPosition: EventPosition;
+  private eventPosition!: EventPosition;
+  /** The read models' connection: replaced by reload() when a replay swapped in another file. */
+  private db: SqliteDatabase;
 
   constructor(private readonly opts: ProjectionRunnerOptions) {
     const { db } = opts;
-    db.exec(CHECKPOINTS);
-    this.eventPosition = new EventPosition(db);
+    this.db = db;
+    this.bind(db);
     this.batchSize = opts.batchSize ?? 2000;
     const known = new Map(
       db
@@ -81,9 +84,6 @@ export class ProjectionRunner {
         known.delete(name);
       }
     })();
-    this.saveCheckpoint = db.prepare(
-      'INSERT INTO projection_checkpoints (name, position, tables) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position, tables = excluded.tables',
-    );
     this.projections = opts.projections.map((def) => {
       const handler = def.open(db);
       const row = known.get(def.name);
@@ -99,6 +99,15 @@ export class ProjectionRunner {
       return { name: def.name, handler };
     });
     this.eventPosition.idle(this.position);
+  }
+
+  /** Prepares what the runner itself keeps on the read models' connection. */
+  private bind(db: SqliteDatabase): void {
+    db.exec(CHECKPOINTS);
+    this.eventPosition = new EventPosition(db);
+    this.saveCheckpoint = db.prepare(
+      'INSERT INTO projection_checkpoints (name, position, tables) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position, tables = excluded.tables',
+    );
   }
 
   /** The position up to which every projection is up to date. */
@@ -155,12 +164,16 @@ export class ProjectionRunner {
 
   /**
    * Re-reads the checkpoints and re-opens every projection after its tables were replaced
-   * underneath the runner (a replay's swap). Only while paused: a batch in flight would
-   * apply events to handlers about to be discarded.
+   * underneath the runner (a replay's swap), on `db` when the swap replaced the whole file and
+   * with it the connection. Only while paused: a batch in flight would apply events to
+   * handlers about to be discarded.
    */
-  reload(): void {
+  reload(db: SqliteDatabase = this.db): void {
     if (!this.paused || this.running) throw new Error('reload() needs a paused runner');
-    const { db } = this.opts;
+    if (db !== this.db) {
+      this.db = db;
+      this.bind(db);
+    }
     const stored = new Map(
       db
         .prepare<[], { name: string; position: number }>('SELECT name, position FROM projection_checkpoints')
@@ -218,7 +231,7 @@ export class ProjectionRunner {
   private applyBatch(events: RecordedEvent[]): void {
     const started = performance.now();
     const last = events[events.length - 1]!.position;
-    const { db } = this.opts;
+    const { db } = this;
     // Read models are rebuildable from the log, and a lost commit is re-applied from the
     // checkpoint committed with it: they need no fsync of their own. The next durable
     // append syncs the write-ahead log they share.
@@ -237,7 +250,7 @@ export class ProjectionRunner {
   private applyInTransaction(events: RecordedEvent[], last: number): void {
     const at = this.eventPosition;
     try {
-      this.opts.db.transaction(() => {
+      this.db.transaction(() => {
         for (const p of this.projections) {
           const done = this.checkpoints.get(p.name)!;
           for (const e of events)
@@ -247,7 +260,7 @@ export class ProjectionRunner {
             }
           at.flushingBatch();
           p.handler.flush?.();
-          this.saveCheckpoint.run(p.name, last, this.tablesOf.get(p.name));
+          this.saveCheckpoint.run(p.name, last, this.tablesOf.get(p.name)!);
         }
       })();
       at.idle(last);

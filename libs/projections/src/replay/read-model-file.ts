@@ -1,0 +1,43 @@
+import { renameSync, rmSync } from 'node:fs';
+import type { SqliteDatabase } from '@chronicle/event-store';
+
+/** The read models' own SQLite file in a data directory, beside the log's. */
+export const READ_MODELS_FILE = 'read-models.db';
+
+/**
+ * Puts the SQLite file at `replacement` in place of the one at `path`. Every connection to
+ * either must be closed: a write-ahead log left beside `path` would be replayed into the new
+ * file on its next open, so it goes first. A crash before the rename leaves the old file whole
+ * (its log was checkpointed when its last connection closed); the rename itself is atomic.
+ */
+export function replaceDatabaseFile(path: string, replacement: string): void {
+  for (const suffix of ['-wal', '-shm', '-journal']) {
+    rmSync(`${path}${suffix}`, { force: true });
+    rmSync(`${replacement}${suffix}`, { force: true });
+  }
+  renameSync(replacement, path);
+}
+
+/**
+ * Drops the read models a data directory from before READ_MODELS_FILE kept inside the log's
+ * file: every table its checkpoints name, and the checkpoints. Returns the tables dropped;
+ * the projections then rebuild them in their own file. The freed pages go to the log.
+ */
+export function dropEmbeddedReadModels(logDb: SqliteDatabase): string[] {
+  const hasCheckpoints = logDb.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'projection_checkpoints'").get();
+  if (!hasCheckpoints) return [];
+  const tables = [
+    ...new Set(
+      logDb
+        .prepare<[], string>('SELECT tables FROM projection_checkpoints')
+        .pluck()
+        .all()
+        .flatMap((t) => JSON.parse(t) as string[]),
+    ),
+  ];
+  logDb.transaction(() => {
+    for (const t of tables) logDb.exec(`DROP TABLE IF EXISTS "${t.replace(/"/g, '""')}"`);
+    logDb.exec('DROP TABLE projection_checkpoints');
+  })();
+  return tables;
+}
