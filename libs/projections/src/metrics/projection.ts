@@ -218,9 +218,10 @@ interface Points {
 
 /** Steps, values and timestamps of a batch's points, in one growing backing store per column. */
 class Columns {
-  steps = new Float64Array(16);
-  values = new Float64Array(16);
-  timestamps = new Float64Array(16);
+  // A chunk's worth to start with: a batch usually brings a series tens to hundreds of points.
+  steps = new Float64Array(CHUNK_POINTS);
+  values = new Float64Array(CHUNK_POINTS);
+  timestamps = new Float64Array(CHUNK_POINTS);
   length = 0;
 
   /** Makes room for `n` more points; returns the index of the first. */
