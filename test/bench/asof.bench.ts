@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { datasetStream, environmentStream, modelStream, type DomainEvent } from '@chronicle/domain';
 import { createSqliteEventStore, openSqliteDatabase, type StreamWrite } from '@chronicle/event-store';
-import { allProjections, metricHistoryProjection, replayReadModels } from '@chronicle/projections';
+import { allProjections, metricHistoryProjection, READ_MODELS_FILE, replaceDatabaseFile, replayReadModels } from '@chronicle/projections';
 import { gql, startChronicle } from '../support/chronicle-process.js';
 import { stats, type Stats } from './support.js';
 import { runEvents } from './verify.bench.js';
@@ -124,7 +124,13 @@ async function timedReplay(path: string, timeTravel: boolean, scratch: string): 
   try {
     // Without time travel there are neither versions tables nor the metric history it reads.
     const projections = timeTravel ? allProjections : allProjections.filter((p) => p !== metricHistoryProjection);
-    const r = await replayReadModels({ store, db: store.db, projections, shadowPath: join(scratch, 'shadow.db'), timeTravel });
+    const r = await replayReadModels({
+      store,
+      replaceFile: (rebuilt) => replaceDatabaseFile(join(scratch, READ_MODELS_FILE), rebuilt),
+      projections,
+      shadowPath: join(scratch, 'shadow.db'),
+      timeTravel,
+    });
     return { ms: r.ms, eventsPerS: r.eventsPerSecond };
   } finally {
     await store.close();
@@ -139,11 +145,11 @@ export async function benchAsOf(events: number, samples: number): Promise<AsOfBe
     // The cost of keeping the past, same log, same run: without, then with (which stays).
     const without = await timedReplay(path, false, dataDir);
     const withHistory = await timedReplay(path, true, dataDir);
-    const db = openSqliteDatabase(path);
+    const db = openSqliteDatabase(join(dataDir, READ_MODELS_FILE));
     // Pages of the versions tables, their indexes and the metric history: what keeping the past costs on disk.
     const historyBytes =
       (db.prepare("SELECT sum(pgsize) AS b FROM dbstat WHERE name LIKE '%\\_\\_versions%' ESCAPE '\\' OR name LIKE 'rm_metric_history%'").get() as { b: number | null }).b ?? 0;
-    const head = (db.prepare('SELECT max(position) AS p FROM events').get() as { p: number }).p;
+    const head = (db.prepare("SELECT min(position) AS p FROM projection_checkpoints").get() as { p: number }).p;
     db.close();
 
     const server = await startChronicle({ dataDir });
@@ -196,7 +202,7 @@ export async function benchAsOf(events: number, samples: number): Promise<AsOfBe
       }
       return {
         events: head,
-        fileMb: statSync(path).size / 1024 / 1024,
+        fileMb: (statSync(path).size + statSync(join(dataDir, READ_MODELS_FILE)).size) / 1024 / 1024,
         writeMs,
         replay: { withHistory, without, ratio: withHistory.eventsPerS / without.eventsPerS },
         historyMb: historyBytes / 1024 / 1024,
