@@ -15,7 +15,9 @@ export function summarise(e: RecordedEvent): string {
     const d = e.data as RunMetricsLogged['data'];
     return JSON.stringify({ runId: d.runId, series: d.series.map((s) => ({ key: s.key, points: s.steps.length })) });
   }
-  const text = JSON.stringify(e.data, (k, v: unknown) => (REDACTED_KEYS.has(k) ? '[redacted]' : v)) ?? 'null';
+  // A replacer is called for every value: only worth it when a key to redact can be there.
+  const plain = JSON.stringify(e.data) ?? 'null';
+  const text = plain.includes('"secret') ? JSON.stringify(e.data, (k, v: unknown) => (REDACTED_KEYS.has(k) ? '[redacted]' : v)) : plain;
   if (text.length <= MAX_SUMMARY_CHARS) return text;
   const keys = e.data !== null && typeof e.data === 'object' ? Object.keys(e.data) : [];
   return JSON.stringify({ truncated: true, chars: text.length, keys });

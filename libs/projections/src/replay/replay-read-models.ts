@@ -118,7 +118,10 @@ export async function replayReadModels(opts: ReplayOptions): Promise<ReplayResul
     phase = 'catching_up';
     opts.onProgress?.(progress(runner.position));
     const resume = await opts.liveRunner?.pause();
-    let rows: number;
+    let rows = 0;
+    // Counted once the live runner runs again: a count is a scan of every table.
+    let countIn: SqliteDatabase | null = null;
+    const tables = opts.projections.flatMap(tablesOf);
     try {
       // The live runner is parked at its position; the rebuilt models must reach at least it,
       // or a write already acknowledged would vanish from the read models at the swap. Writers
@@ -130,14 +133,14 @@ export async function replayReadModels(opts: ReplayOptions): Promise<ReplayResul
       phase = 'swapping';
       opts.onProgress?.(progress(runner.position));
       // Time travel's versions tables are read models too: rebuilt and swapped with the rest.
-      const tables = opts.projections.flatMap(tablesOf);
       if (opts.replaceFile) {
-        rows = countRows(shadow, tables);
+        if (!opts.liveRunner) rows = countRows(shadow, tables);
         shadow.close();
         const replaced = opts.replaceFile(opts.shadowPath);
         if (opts.liveRunner) {
           if (!replaced) throw new Error('replaceFile must return the new connection for the live runner');
           opts.liveRunner.reload(replaced);
+          countIn = replaced;
         }
       } else {
         shadow.close();
@@ -147,6 +150,7 @@ export async function replayReadModels(opts: ReplayOptions): Promise<ReplayResul
     } finally {
       resume?.();
     }
+    if (countIn) rows = countRows(countIn, tables);
     phase = 'done';
     const done = progress(runner.position);
     opts.onProgress?.(done);
