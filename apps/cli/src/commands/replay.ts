@@ -88,7 +88,7 @@ async function replayOffline(dataDir: string, io: Io): Promise<ReplayResult> {
 export function registerReplay(program: Command, io: Io): void {
   program
     .command('replay')
-    .description('rebuild every read model from the event log into fresh tables, then swap them in atomically (admins only)')
+    .description('rebuild every read model from the event log into a fresh file, then swap it in atomically (admins only)')
     .option('--data-dir <dir>', "rebuild this data directory's read models directly, without a server (stop the server first)")
     .addHelpText(
       'after',
