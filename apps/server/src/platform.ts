@@ -111,13 +111,24 @@ export async function openPlatform(opts: { dataDir: string; logger: Logger; cloc
   const read = new Proxy({} as ReadModels, { get: (_target, group) => current[group as keyof ReadModels] });
   // A second connection whose views show the read models at any past position.
   let travel = openTimeTravel({ path: readModelsPath });
+  // Runs while a replay holds the runner paused.
   const replaceReadModels = (rebuilt: string): SqliteDatabase => {
     travel.close();
     readDb.close();
-    replaceDatabaseFile(readModelsPath, rebuilt);
+    let failure: unknown = null;
+    try {
+      replaceDatabaseFile(readModelsPath, rebuilt);
+    } catch (e) {
+      failure = e;
+    }
+    // Replaced or not, the file at the path is whole: serve from it again.
     readDb = openSqliteDatabase(readModelsPath);
     current = createReadModels(readDb);
     travel = openTimeTravel({ path: readModelsPath });
+    if (failure) {
+      runner.reload(readDb);
+      throw failure;
+    }
     return readDb;
   };
   const commands = createCommands({

@@ -1,0 +1,54 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Principal } from '@chronicle/domain';
+import { createSqliteEventStore } from '@chronicle/event-store';
+import { allProjections, ProjectionRunner, READ_MODELS_FILE } from '@chronicle/projections';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DATABASE_FILE, openPlatform, type Platform } from './platform.js';
+
+const ctx = { principal: { username: 'tester', role: 'admin', via: { kind: 'system' } } satisfies Principal };
+const logger = pino({ level: 'silent' });
+
+let dataDir: string;
+let platform: Platform | null = null;
+afterEach(async () => {
+  await platform?.close();
+  platform = null;
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('the platform’s read-model file', () => {
+  it('is rebuilt from the log for a data directory whose read models still live in the log’s file', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'chronicle-platform-'));
+    // The layout before read-models.db: projections wrote into chronicle.db itself.
+    const old = createSqliteEventStore({ path: join(dataDir, DATABASE_FILE) });
+    await old.append([{ stream: 'experiment-7', expectedRevision: 'no_stream', events: [{ type: 'ExperimentCreated', data: { experimentId: '7', name: 'churn', description: '', tags: [], createdAt: 1 } }] }], { actor: 'user:ada' });
+    await new ProjectionRunner({ store: old, db: old.db, projections: allProjections }).catchUp();
+    await old.close();
+    expect(existsSync(join(dataDir, READ_MODELS_FILE))).toBe(false);
+
+    platform = await openPlatform({ dataDir, logger });
+    expect(platform.read.experiments.get('7')?.name).toBe('churn');
+    expect(platform.db.prepare("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'rm\\_%' ESCAPE '\\'").pluck().get()).toBe(0);
+    expect(existsSync(join(dataDir, READ_MODELS_FILE))).toBe(true);
+  });
+
+  it('keeps serving from the old file when a replacement cannot be put in place', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'chronicle-platform-'));
+    platform = await openPlatform({ dataDir, logger });
+    const { experimentId } = await platform.commands.experiments.create(ctx, { name: 'before' });
+    const resume = await platform.runner.pause();
+    expect(() => platform!.replaceReadModels(join(dataDir, 'no-such-replay.db'))).toThrow(/ENOENT/);
+    resume();
+    expect(platform.read.experiments.get(experimentId)?.name).toBe('before');
+    // The runner projects into the reopened file: a write after the failure shows up.
+    const after = await platform.commands.experiments.create(ctx, { name: 'after' });
+    expect(platform.read.experiments.get(after.experimentId)?.name).toBe('after');
+    // Time travel reads the reopened file too: the past before the second write lacks it.
+    const past = await platform.timeTravel.at({ position: after.position - 1 });
+    expect(past.experiments.get(experimentId)?.name).toBe('before');
+    expect(past.experiments.get(after.experimentId)).toBeNull();
+  });
+});
