@@ -232,9 +232,8 @@ export class ProjectionRunner {
     const started = performance.now();
     const last = events[events.length - 1]!.position;
     const { db } = this;
-    // Read models are rebuildable from the log, and a lost commit is re-applied from the
-    // checkpoint committed with it: they need no fsync of their own. The next durable
-    // append syncs the write-ahead log they share.
+    // Read models are rebuildable from the log, and a commit lost to a power cut is re-applied
+    // from the checkpoint committed with it: they need no fsync of their own.
     // Only ever lowered: a scratch database (a replay's shadow) already runs with OFF.
     const previous = db.pragma('synchronous', { simple: true }) as number;
     if (previous > SYNCHRONOUS_NORMAL) db.pragma('synchronous = NORMAL');
