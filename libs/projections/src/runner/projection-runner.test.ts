@@ -7,6 +7,11 @@ import { ProjectionRunner } from './projection-runner.js';
 import { admin, dump, generateHistory } from './generated-history.test-support.js';
 
 describe('projection runner', () => {
+  it('refuses to run without projections (it would re-read the log from 0 forever)', () => {
+    const store = createSqliteEventStore({ path: ':memory:' });
+    expect(() => new ProjectionRunner({ store, db: store.db, projections: [] })).toThrow(/at least one projection/);
+  });
+
   it('rebuilding from the log gives exactly the read models built incrementally', async () => {
     const { store } = await generateHistory(42);
     const rebuilt = openSqliteDatabase(':memory:');

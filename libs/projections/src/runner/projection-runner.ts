@@ -58,6 +58,8 @@ export class ProjectionRunner {
   private db: SqliteDatabase;
 
   constructor(private readonly opts: ProjectionRunnerOptions) {
+    // With nothing to checkpoint, the position would stay 0 and catching up re-read the log forever.
+    if (opts.projections.length === 0) throw new Error('a projection runner needs at least one projection');
     const { db } = opts;
     this.db = db;
     this.bind(db);
