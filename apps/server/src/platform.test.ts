@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Principal } from '@chronicle/domain';
 import { createSqliteEventStore } from '@chronicle/event-store';
-import { allProjections, ProjectionRunner, READ_MODELS_FILE } from '@chronicle/projections';
+import { allProjections, ProjectionRunner, READ_MODELS_FILE, replayReadModels } from '@chronicle/projections';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASE_FILE, openPlatform, type Platform } from './platform.js';
@@ -50,5 +50,25 @@ describe('the platform’s read-model file', () => {
     const past = await platform.timeTravel.at({ position: after.position - 1 });
     expect(past.experiments.get(experimentId)?.name).toBe('before');
     expect(past.experiments.get(after.experimentId)).toBeNull();
+  });
+
+  it('answers a past read taken before a replay’s swap from the swapped-in file', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'chronicle-platform-'));
+    platform = await openPlatform({ dataDir, logger });
+    const first = await platform.commands.experiments.create(ctx, { name: 'first' });
+    await platform.commands.experiments.create(ctx, { name: 'second' });
+    const past = await platform.timeTravel.at({ position: first.position });
+    expect(past.experiments.list().map((e) => e.name)).toContain('first');
+    await replayReadModels({
+      store: platform.store,
+      replaceFile: (rebuilt) => platform!.replaceReadModels(rebuilt),
+      liveRunner: platform.runner,
+      projections: allProjections,
+      shadowPath: join(dataDir, 'replay.db'),
+    });
+    // The connection `past` was taken on is closed now; it still answers, as of the same position.
+    const names = past.experiments.list().map((e) => e.name);
+    expect(names).toContain('first');
+    expect(names).not.toContain('second');
   });
 });

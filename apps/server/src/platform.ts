@@ -183,7 +183,9 @@ export async function openPlatform(opts: { dataDir: string; logger: Logger; cloc
             { position, projected: runner.position },
           );
         }
-        return travel.at(position);
+        // Looked up on every use: a request that spans a replay's swap reads the past from the
+        // new file (the same past) instead of a connection the swap closed.
+        return new Proxy({} as ReadModels, { get: (_target, group) => travel.at(position)[group as keyof ReadModels] });
       },
     },
     async close() {
