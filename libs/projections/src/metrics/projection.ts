@@ -1,5 +1,6 @@
 import { decodeMetricValue, type RecordedEvent, type RunEvent } from '@chronicle/domain';
 import type { ProjectionDefinition } from '../runner/projection.js';
+import { asF64, f64 } from './float64.js';
 import { aggregateBatch, type BucketAggregate } from './tiers.js';
 
 /**
@@ -13,8 +14,6 @@ export const CHUNK_POINTS = 1024;
 /** Chunks of a series of `count` points. */
 export const chunksFor = (count: number) => Math.ceil(count / CHUNK_POINTS);
 
-const f64 = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-const asF64 = (b: Buffer) => new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 
 /**
  * Metric points, stored the way time-series stores do: per run and key, chunks of packed

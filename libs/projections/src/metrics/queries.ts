@@ -2,6 +2,7 @@ import { ValidationFailed } from '@chronicle/domain';
 import type { SqliteDatabase } from '@chronicle/event-store';
 import { decodePage, toPage, type Page, type PageArgs } from '../pagination.js';
 import { lttb } from './downsample.js';
+import { asF64 } from './float64.js';
 import { bucketSize, TIER_LEVELS } from './tiers.js';
 
 export interface MetricPointView {
@@ -34,7 +35,6 @@ interface ChunkRow {
   timestamps: Buffer;
 }
 
-const asF64 = (b: Buffer) => new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 
 export function metricQueries(db: SqliteDatabase) {
   const seriesRow = db.prepare<[string, string], { count: number; monotonic: number }>(

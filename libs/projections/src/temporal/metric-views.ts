@@ -1,4 +1,5 @@
 import type { SqliteDatabase } from '@chronicle/event-store';
+import { asF64 } from '../metrics/float64.js';
 import { CHUNK_POINTS } from '../metrics/projection.js';
 import { aggregateBatch, bucketSize, TIER_LEVELS } from '../metrics/tiers.js';
 
@@ -48,7 +49,6 @@ export const METRIC_VIEWS: Readonly<Record<string, string>> = {
       )`,
 };
 
-const asF64 = (b: Buffer) => new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 
 interface Pending {
   level: number;
