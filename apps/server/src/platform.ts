@@ -59,6 +59,14 @@ export interface Platform {
 export const DATABASE_FILE = 'chronicle.db';
 
 /**
+ * Read models that stay valid for whoever holds them: each access reaches the connection of
+ * the moment, which a replay replaces along with the whole file (closing the old one).
+ */
+function readModelsVia(now: () => ReadModels): ReadModels {
+  return new Proxy({} as ReadModels, { get: (_target, group) => now()[group as keyof ReadModels] });
+}
+
+/**
  * Waits until the read models show the change at `position`. If projecting has stopped (a
  * projection failed), the change is durable in the log but no read model will show it: the
  * caller gets a 503 that says so, not an internal error.
@@ -106,9 +114,7 @@ export async function openPlatform(opts: { dataDir: string; logger: Logger; cloc
     );
   runner.start();
   let current = createReadModels(readDb);
-  // Stable for whoever holds it: each access reaches the connection of the moment, which a
-  // replay replaces along with the whole file.
-  const read = new Proxy({} as ReadModels, { get: (_target, group) => current[group as keyof ReadModels] });
+  const read = readModelsVia(() => current);
   // A second connection whose views show the read models at any past position.
   let travel = openTimeTravel({ path: readModelsPath });
   // Runs while a replay holds the runner paused.
@@ -183,9 +189,8 @@ export async function openPlatform(opts: { dataDir: string; logger: Logger; cloc
             { position, projected: runner.position },
           );
         }
-        // Looked up on every use: a request that spans a replay's swap reads the past from the
-        // new file (the same past) instead of a connection the swap closed.
-        return new Proxy({} as ReadModels, { get: (_target, group) => travel.at(position)[group as keyof ReadModels] });
+        // A request that spans a replay's swap reads the same past from the new file.
+        return readModelsVia(() => travel.at(position));
       },
     },
     async close() {

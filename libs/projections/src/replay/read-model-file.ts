@@ -1,6 +1,9 @@
 import { renameSync, rmSync } from 'node:fs';
 import type { SqliteDatabase } from '@chronicle/event-store';
 
+/** The files SQLite keeps beside a database file while it is open or after a crash. */
+export const SIDECAR_SUFFIXES = ['-wal', '-shm', '-journal'] as const;
+
 /** The read models' own SQLite file in a data directory, beside the log's. */
 export const READ_MODELS_FILE = 'read-models.db';
 
@@ -11,7 +14,7 @@ export const READ_MODELS_FILE = 'read-models.db';
  * (its log was checkpointed when its last connection closed); the rename itself is atomic.
  */
 export function replaceDatabaseFile(path: string, replacement: string): void {
-  for (const suffix of ['-wal', '-shm', '-journal']) {
+  for (const suffix of SIDECAR_SUFFIXES) {
     rmSync(`${path}${suffix}`, { force: true });
     rmSync(`${replacement}${suffix}`, { force: true });
   }

@@ -3,6 +3,7 @@ import { openSqliteDatabase, type EventStore, type SqliteDatabase } from '@chron
 import type { ProjectionDefinition } from '../runner/projection.js';
 import { ProjectionRunner, tablesWithHistory } from '../runner/projection-runner.js';
 import { createDeferredIndexes, dropDeferrableIndexes } from './deferred-indexes.js';
+import { SIDECAR_SUFFIXES } from './read-model-file.js';
 import { swapInTables } from './swap-tables.js';
 
 /** The shadow's page cache: the hot b-tree pages of a bulk build stay in memory. */
@@ -199,5 +200,5 @@ function throwIfFailed(runner: ProjectionRunner, signal: AbortSignal | undefined
 }
 
 function removeDatabaseFiles(path: string): void {
-  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${path}${suffix}`, { force: true });
+  for (const suffix of ['', ...SIDECAR_SUFFIXES]) rmSync(`${path}${suffix}`, { force: true });
 }

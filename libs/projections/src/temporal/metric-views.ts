@@ -49,7 +49,6 @@ export const METRIC_VIEWS: Readonly<Record<string, string>> = {
       )`,
 };
 
-
 interface Pending {
   level: number;
   from: number;
