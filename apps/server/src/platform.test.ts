@@ -2,11 +2,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Principal } from '@chronicle/domain';
-import { createSqliteEventStore } from '@chronicle/event-store';
+import { createSqliteEventStore, openSqliteDatabase } from '@chronicle/event-store';
 import { allProjections, ProjectionRunner, READ_MODELS_FILE, replayReadModels } from '@chronicle/projections';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATABASE_FILE, openPlatform, type Platform } from './platform.js';
+import { replayDataDir } from './replay-offline.js';
 
 const ctx = { principal: { username: 'tester', role: 'admin', via: { kind: 'system' } } satisfies Principal };
 const logger = pino({ level: 'silent' });
@@ -19,20 +20,37 @@ afterEach(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** A data directory as written before read-models.db: projections wrote into chronicle.db itself. */
+async function oldLayoutDataDir(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'chronicle-platform-'));
+  const old = createSqliteEventStore({ path: join(dir, DATABASE_FILE) });
+  await old.append([{ stream: 'experiment-7', expectedRevision: 'no_stream', events: [{ type: 'ExperimentCreated', data: { experimentId: '7', name: 'churn', description: '', tags: [], createdAt: 1 } }] }], { actor: 'user:ada' });
+  await new ProjectionRunner({ store: old, db: old.db, projections: allProjections }).catchUp();
+  await old.close();
+  return dir;
+}
+
 describe('the platform’s read-model file', () => {
   it('is rebuilt from the log for a data directory whose read models still live in the log’s file', async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'chronicle-platform-'));
-    // The layout before read-models.db: projections wrote into chronicle.db itself.
-    const old = createSqliteEventStore({ path: join(dataDir, DATABASE_FILE) });
-    await old.append([{ stream: 'experiment-7', expectedRevision: 'no_stream', events: [{ type: 'ExperimentCreated', data: { experimentId: '7', name: 'churn', description: '', tags: [], createdAt: 1 } }] }], { actor: 'user:ada' });
-    await new ProjectionRunner({ store: old, db: old.db, projections: allProjections }).catchUp();
-    await old.close();
+    dataDir = await oldLayoutDataDir();
     expect(existsSync(join(dataDir, READ_MODELS_FILE))).toBe(false);
 
     platform = await openPlatform({ dataDir, logger });
     expect(platform.read.experiments.get('7')?.name).toBe('churn');
     expect(platform.db.prepare("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'rm\\_%' ESCAPE '\\'").pluck().get()).toBe(0);
     expect(existsSync(join(dataDir, READ_MODELS_FILE))).toBe(true);
+  });
+
+  it('is rebuilt by an offline replay of such a data directory too, which the server then serves', async () => {
+    dataDir = await oldLayoutDataDir();
+    const result = await replayDataDir(dataDir);
+    expect(result.events).toBe(1);
+    const log = openSqliteDatabase(join(dataDir, DATABASE_FILE));
+    expect(log.prepare("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'rm\\_%' ESCAPE '\\'").pluck().get()).toBe(0);
+    log.close();
+    expect(existsSync(join(dataDir, READ_MODELS_FILE))).toBe(true);
+    platform = await openPlatform({ dataDir, logger });
+    expect(platform.read.experiments.get('7')?.name).toBe('churn');
   });
 
   it('keeps serving from the old file when a replacement cannot be put in place', async () => {

@@ -16,9 +16,9 @@ export async function replayDataDir(dataDir: string, onProgress?: (p: ReplayProg
   if (!existsSync(path)) throw new NotFound(`no Chronicle data in ${dataDir} (${DATABASE_FILE} is missing)`);
   const db = openSqliteDatabase(path);
   const store = createSqliteEventStore({ db });
-  dropEmbeddedReadModels(db);
   const readModelsPath = join(dataDir, READ_MODELS_FILE);
   try {
+    dropEmbeddedReadModels(db);
     return await replayReadModels({
       store,
       // Nothing projects into it here: the next server start opens it.
