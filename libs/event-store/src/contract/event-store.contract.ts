@@ -187,6 +187,17 @@ export function eventStoreContract(name: string, open: () => Promise<EventStore>
       await store.close();
     });
 
+    it('returns from append exactly the data a later read gives, key order included', async () => {
+      // Projections fed live from append and projections rebuilt from the log must agree.
+      const store = await open();
+      const data = { z: { b: [-0, 2], a: 'x' }, a: 1 };
+      const { events } = await appendToStream(store, 's', [{ type: 'A', data }], { ...meta, expectedRevision: 'no_stream' });
+      const [read] = await store.readAll({ after: 0, limit: 1 });
+      expect(JSON.stringify(events[0]!.data)).toBe(JSON.stringify(read!.data));
+      expect(JSON.stringify(read!.data)).toBe('{"a":1,"z":{"a":"x","b":[0,2]}}');
+      await store.close();
+    });
+
     it('reads every stream head with the head position, consistently', async () => {
       const store = await open();
       expect(await store.readHeads()).toEqual({ position: 0, heads: [] });

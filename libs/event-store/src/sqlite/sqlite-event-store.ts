@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyConflict, ValidationFailed, type RecordedEvent } from '@chronicle/domain';
-import { canonicalJson } from '../canonical-json.js';
+import { canonicalJson, canonicalValue } from '../canonical-json.js';
 import { chainHash, GENESIS_HASH } from '../hash-chain.js';
 import type { AppendMetadata, AppendResult, ChainLink, EventStore, ExpectedRevision, RawEvent, ReadStreamResult, StreamHead, StreamWrite } from '../port.js';
 import { domainUpcasterRegistry, type UpcasterRegistry } from '../upcasting/upcaster-registry.js';
@@ -244,9 +244,8 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
           dataText,
           hash,
         );
-        // Event data is plain JSON by contract (canonicalJson refuses anything else), so the
-        // object itself stands in for what parsing the stored text would give.
-        recorded.push({ ...env, position, data: e.data, hash });
+        // What parsing the stored text would give (same keys in the same order), without parsing it.
+        recorded.push({ ...env, position, data: canonicalValue(e.data), hash });
         sizes.push(dataText.length);
         previousHash = hash;
       }

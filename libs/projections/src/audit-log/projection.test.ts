@@ -65,7 +65,8 @@ describe('audit-log.v1', () => {
     const audit = await projected();
     const [, metrics, tags] = audit.history('run-r1', {}).nodes;
     expect(metrics!.summary).toEqual({ runId: 'r1', series: [{ key: 'loss', points: 3 }] });
-    expect(tags!.summary).toEqual({ truncated: true, chars: expect.any(Number), keys: ['runId', 'note'] });
+    // Stored data is canonical JSON, so keys come back sorted whichever way they were written.
+    expect(tags!.summary).toEqual({ truncated: true, chars: expect.any(Number), keys: ['note', 'runId'] });
     expect(audit.history('token-t1', {}).nodes[0]!.summary).toEqual({ tokenId: 't1', secretHash: '[redacted]' });
   });
 
