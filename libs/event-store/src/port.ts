@@ -90,12 +90,28 @@ export interface EventStore {
   readAllRaw(opts: { after: number; limit: number }): Promise<RawEvent[]>;
   /** Like readAllRaw, as chain links: verifying the whole log is bound by reading it, so stores that can should offer this. */
   readAllChainLinks?(opts: { after: number; limit: number }): Promise<ChainLink[]>;
+  /**
+   * Reads the log from `after` up to `until` on another thread, for a rebuild that reads all
+   * of it: the thread that projects then spends its time projecting. Stores that can should offer this.
+   */
+  readAhead?(opts: { after: number; until: number; batchSize: number }): LogReadAhead;
   /** Every stream's head and the log's head position, read as one consistent snapshot. */
   readHeads(): Promise<{ position: number; heads: StreamHead[] }>;
   /** Position of the last event in the log (0 when empty). */
   headPosition(): Promise<number>;
   /** Calls `listener` with the new head after every append that wrote events. */
   onAppended(listener: (head: number) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** The log read by another thread ahead of its consumer, one batch of `batchSize` events at a time. */
+export interface LogReadAhead {
+  /**
+   * The events readAll({ after, limit }) would give, or null when that is not the next batch
+   * read ahead (or the reader has passed `until`): the caller then reads from the store itself.
+   */
+  read(after: number, limit: number): Promise<RecordedEvent[] | null>;
+  /** Stops the reader; batches not yet taken are dropped. */
   close(): Promise<void>;
 }
 

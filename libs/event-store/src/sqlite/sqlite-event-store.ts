@@ -5,6 +5,7 @@ import { chainHash, GENESIS_HASH } from '../hash-chain.js';
 import type { AppendMetadata, AppendResult, ChainLink, EventStore, ExpectedRevision, RawEvent, ReadStreamResult, StreamHead, StreamWrite } from '../port.js';
 import { domainUpcasterRegistry, type UpcasterRegistry } from '../upcasting/upcaster-registry.js';
 import { openSqliteDatabase, type SqliteDatabase } from './open-database.js';
+import { readAheadOnWorker } from './read-ahead.js';
 
 export interface SqliteEventStoreOptions {
   /** A file path, or an already open database shared with the read models. */
@@ -308,6 +309,9 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     async readAllChainLinks({ after, limit }) {
       return q.readAllChainLinks.all(after, limit);
     },
+    ...(db.memory
+      ? {}
+      : { readAhead: ({ after, until, batchSize }: { after: number; until: number; batchSize: number }) => readAheadOnWorker({ path: db.name, after, until, batchSize, upcasters }) }),
     async readHeads() {
       return readHeadsTx();
     },

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCommands } from '@chronicle/commands';
 import { openSqliteDatabase } from '@chronicle/event-store';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { allProjections, createReadModels } from '../read-models.js';
 import { admin, generateHistory } from '../runner/generated-history.test-support.js';
 import { ProjectionRunner, tablesWithHistory } from '../runner/projection-runner.js';
@@ -34,7 +34,9 @@ function bytesOf(db: ReturnType<typeof openSqliteDatabase>): Record<string, stri
 
 describe('replayReadModels', () => {
   it('swaps in read models identical, byte for byte, to the incrementally built ones', async () => {
-    const { store, incremental } = await generateHistory(11, 1500);
+    // A log in a file, so the rebuild reads it on another thread (readAhead).
+    const { store, incremental } = await generateHistory(11, 1500, join(scratch(), 'log.db'));
+    const readAhead = vi.spyOn(store, 'readAhead');
     const expected = bytesOf(store.db);
     expect(expected['rm_metric_chunks']!.length).toBeGreaterThan(100);
     expect(expected['rm_runs__versions']!.length).toBeGreaterThan(10);
@@ -58,6 +60,7 @@ describe('replayReadModels', () => {
     expect(result.position).toBe(await store.headPosition());
     expect(result.events).toBe(result.position);
     expect(bytesOf(store.db)).toEqual(expected);
+    expect(readAhead).toHaveBeenCalledOnce();
     expect([...phases]).toEqual(['rebuilding', 'catching_up', 'swapping', 'done']);
     expect(readdirSync(dir)).toEqual([]);
   });

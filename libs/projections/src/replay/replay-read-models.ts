@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { openSqliteDatabase, type EventStore, type SqliteDatabase } from '@chronicle/event-store';
+import { openSqliteDatabase, type EventStore, type LogReadAhead, type SqliteDatabase } from '@chronicle/event-store';
 import type { ProjectionDefinition } from '../runner/projection.js';
 import { ProjectionRunner, tablesWithHistory } from '../runner/projection-runner.js';
 import { createDeferredIndexes, dropDeferrableIndexes } from './deferred-indexes.js';
@@ -88,8 +88,10 @@ export async function replayReadModels(opts: ReplayOptions): Promise<ReplayResul
       etaSeconds: eventsPerSecond > 0 ? Math.max(0, head - position) / eventsPerSecond : null,
     };
   };
+  // The rebuild reads the whole log once: another thread reads it ahead where the store can.
+  const ahead = opts.store.readAhead?.({ after: 0, until: head, batchSize });
   const runner = new ProjectionRunner({
-    store: opts.store,
+    store: ahead ? readingAhead(opts.store, ahead) : opts.store,
     db: shadow,
     projections: opts.projections,
     batchSize,
@@ -167,6 +169,7 @@ export async function replayReadModels(opts: ReplayOptions): Promise<ReplayResul
     phase = 'failed';
     throw e;
   } finally {
+    await ahead?.close();
     if (shadow.open) shadow.close();
     removeDatabaseFiles(opts.shadowPath);
   }
@@ -190,6 +193,12 @@ function openShadow(path: string): SqliteDatabase {
 
 function countRows(db: SqliteDatabase, tables: readonly string[]): number {
   return tables.reduce((n, t) => n + (db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number), 0);
+}
+
+/** `store`, whose readAll serves the batches read ahead first. */
+function readingAhead(store: EventStore, ahead: LogReadAhead): EventStore {
+  const readAll: EventStore['readAll'] = async (q) => (await ahead.read(q.after, q.limit)) ?? store.readAll(q);
+  return new Proxy(store, { get: (target, key) => (key === 'readAll' ? readAll : Reflect.get(target, key)) });
 }
 
 /** The runner reports a failed batch through its error hook; catchUp itself resolves. */

@@ -25,8 +25,9 @@ export function dump(db: SqliteDatabase): Record<string, unknown[]> {
   return out;
 }
 
-export async function generateHistory(seed: number, steps = 400) {
-  const store = createSqliteEventStore({ path: ':memory:' });
+/** `path`: a file for the log and the read models; in memory by default. */
+export async function generateHistory(seed: number, steps = 400, path = ':memory:') {
+  const store = createSqliteEventStore({ path });
   let clock = 1_700_000_000_000;
   const incremental = new ProjectionRunner({ store, db: store.db, projections: allProjections, batchSize: 7 });
   incremental.start();
