@@ -24,6 +24,7 @@ import {
   allProjections,
   createReadModels,
   dropEmbeddedReadModels,
+  openReadModelsDatabase,
   openTimeTravel,
   ProjectionRunner,
   READ_MODELS_FILE,
@@ -97,7 +98,7 @@ export async function openPlatform(opts: { dataDir: string; logger: Logger; cloc
   if (moved.length > 0)
     opts.logger.info({ tables: moved.length, file: READ_MODELS_FILE }, `read models now live in ${READ_MODELS_FILE}: dropped them from ${DATABASE_FILE}, rebuilding`);
   const readModelsPath = join(opts.dataDir, READ_MODELS_FILE);
-  let readDb = openSqliteDatabase(readModelsPath);
+  let readDb = openReadModelsDatabase(readModelsPath);
   const runner = new ProjectionRunner({
     store,
     db: readDb,
@@ -128,7 +129,7 @@ export async function openPlatform(opts: { dataDir: string; logger: Logger; cloc
       failure = e;
     }
     // Replaced or not, the file at the path is whole: serve from it again.
-    readDb = openSqliteDatabase(readModelsPath);
+    readDb = openReadModelsDatabase(readModelsPath);
     current = createReadModels(readDb);
     travel = openTimeTravel({ path: readModelsPath });
     if (failure) {

@@ -21,7 +21,7 @@ export { modelsProjection } from './models/projection.js';
 export type { ModelView, ModelVersionView, ModelAliasView, PointerPeriodView } from './models/queries.js';
 export type { RegistryCondition, RegistryOrder, RegistrySearch } from './models/queries.js';
 export { replayReadModels, type ReplayOptions, type ReplayProgress, type ReplayResult, type ReplayPhase } from './replay/replay-read-models.js';
-export { dropEmbeddedReadModels, READ_MODELS_FILE, replaceDatabaseFile } from './replay/read-model-file.js';
+export { dropEmbeddedReadModels, openReadModelsDatabase, READ_MODELS_FILE, READ_MODELS_PAGE_SIZE, replaceDatabaseFile } from './replay/read-model-file.js';
 export { datasetsProjection } from './datasets/projection.js';
 export type { DatasetView, DatasetVersionView } from './datasets/queries.js';
 export { lineageProjection } from './lineage/projection.js';

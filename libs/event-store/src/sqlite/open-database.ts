@@ -6,8 +6,10 @@ export type SqliteDatabase = Database.Database;
  * Opens (or creates) a SQLite file the way Chronicle needs it: WAL so readers never block
  * the writer, synchronous=FULL so an acknowledged commit survives a power cut.
  */
-export function openSqliteDatabase(path: string): SqliteDatabase {
+export function openSqliteDatabase(path: string, opts: { pageSize?: number } = {}): SqliteDatabase {
   const db = new Database(path);
+  // Only a new, empty file takes a page size, before anything (the WAL switch) writes its header.
+  if (opts.pageSize !== undefined) db.pragma(`page_size = ${opts.pageSize}`);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');

@@ -1,11 +1,22 @@
 import { renameSync, rmSync } from 'node:fs';
-import type { SqliteDatabase } from '@chronicle/event-store';
+import { openSqliteDatabase, type SqliteDatabase } from '@chronicle/event-store';
 
 /** The files SQLite keeps beside a database file while it is open or after a crash. */
 export const SIDECAR_SUFFIXES = ['-wal', '-shm', '-journal'] as const;
 
 /** The read models' own SQLite file in a data directory, beside the log's. */
 export const READ_MODELS_FILE = 'read-models.db';
+
+/**
+ * The page size of a new read-models file. Metric chunks are blobs of up to 24 KiB, a chain of
+ * overflow pages: twice as many at SQLite's default 4 KiB, and a rebuild writes them all.
+ */
+export const READ_MODELS_PAGE_SIZE = 8192;
+
+/** Opens (or creates) a read-models file. */
+export function openReadModelsDatabase(path: string): SqliteDatabase {
+  return openSqliteDatabase(path, { pageSize: READ_MODELS_PAGE_SIZE });
+}
 
 /**
  * Puts the SQLite file at `replacement` in place of the one at `path`. Every connection to

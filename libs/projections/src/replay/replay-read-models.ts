@@ -1,9 +1,10 @@
 import { rmSync } from 'node:fs';
-import { openSqliteDatabase, type EventStore, type LogReadAhead, type SqliteDatabase } from '@chronicle/event-store';
+import { availableParallelism } from 'node:os';
+import { type EventStore, type LogReadAhead, type SqliteDatabase } from '@chronicle/event-store';
 import type { ProjectionDefinition } from '../runner/projection.js';
 import { ProjectionRunner, tablesWithHistory } from '../runner/projection-runner.js';
 import { createDeferredIndexes, dropDeferrableIndexes } from './deferred-indexes.js';
-import { SIDECAR_SUFFIXES } from './read-model-file.js';
+import { openReadModelsDatabase, SIDECAR_SUFFIXES } from './read-model-file.js';
 import { swapInTables } from './swap-tables.js';
 
 /** The shadow's page cache: the hot b-tree pages of a bulk build stay in memory. */
@@ -182,8 +183,10 @@ export async function replayReadModels(opts: ReplayOptions): Promise<ReplayResul
  * file is thrown away. Only this connection uses it, so it holds its lock throughout.
  */
 function openShadow(path: string): SqliteDatabase {
-  const db = openSqliteDatabase(path);
+  const db = openReadModelsDatabase(path);
   db.pragma('journal_mode = OFF');
+  // Lets SQLite sort on more cores when it builds the deferred indexes.
+  db.pragma(`threads = ${Math.min(4, availableParallelism())}`);
   db.pragma('locking_mode = EXCLUSIVE');
   db.pragma('synchronous = OFF');
   db.pragma(`cache_size = -${SHADOW_CACHE_KIB}`);
