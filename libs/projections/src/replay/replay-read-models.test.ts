@@ -2,25 +2,51 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCommands } from '@chronicle/commands';
-import { openSqliteDatabase } from '@chronicle/event-store';
+import { openSqliteDatabase, type SqliteDatabase } from '@chronicle/event-store';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { allProjections, createReadModels } from '../read-models.js';
 import { admin, generateHistory } from '../runner/generated-history.test-support.js';
 import { ProjectionRunner, tablesWithHistory } from '../runner/projection-runner.js';
+import { openReadModelsDatabase, READ_MODELS_FILE, replaceDatabaseFile } from './read-model-file.js';
 import { replayReadModels, type ReplayProgress } from './replay-read-models.js';
 
 const dirs: string[] = [];
+const cleanups: (() => Promise<void>)[] = [];
 function scratch(): string {
   const dir = mkdtempSync(join(tmpdir(), 'chronicle-replay-'));
   dirs.push(dir);
   return dir;
 }
-afterEach(() => {
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+/**
+ * A generated history in a data directory, served as a server serves it: `live.db` is the read
+ * models' connection of the moment, and `replaceFile` swaps a rebuilt file in the way a server
+ * does (close, rename over, reopen).
+ */
+async function servedHistory(seed: number, steps: number) {
+  const dir = scratch();
+  const history = await generateHistory(seed, steps, dir);
+  const path = join(dir, READ_MODELS_FILE);
+  const live = { db: history.db };
+  cleanups.push(async () => {
+    await history.incremental.stop();
+    if (live.db.open) live.db.close();
+    await history.store.close();
+  });
+  const replaceFile = (rebuilt: string): SqliteDatabase => {
+    live.db.close();
+    replaceDatabaseFile(path, rebuilt);
+    return (live.db = openReadModelsDatabase(path));
+  };
+  return { ...history, live, replaceFile, shadowPath: join(scratch(), 'shadow.db') };
+}
+
 /** Every row of every read model as SQLite's own literal text: blobs as hex, floats exactly. */
-function bytesOf(db: ReturnType<typeof openSqliteDatabase>): Record<string, string[]> {
+function bytesOf(db: SqliteDatabase): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   // Time travel's versions tables included: a rebuild must give the same past too.
   for (const p of allProjections)
@@ -34,102 +60,106 @@ function bytesOf(db: ReturnType<typeof openSqliteDatabase>): Record<string, stri
 
 describe('replayReadModels', () => {
   it('swaps in read models identical, byte for byte, to the incrementally built ones', async () => {
-    // A log in a file, so the rebuild reads it on another thread (readAhead).
-    const { store, incremental } = await generateHistory(11, 1500, join(scratch(), 'log.db'));
+    const { store, incremental, live, replaceFile, shadowPath } = await servedHistory(11, 1500);
+    // The log is a file, so the rebuild reads it on another thread.
     const readAhead = vi.spyOn(store, 'readAhead');
-    const expected = bytesOf(store.db);
+    const expected = bytesOf(live.db);
     expect(expected['rm_metric_chunks']!.length).toBeGreaterThan(100);
     expect(expected['rm_runs__versions']!.length).toBeGreaterThan(10);
     expect(expected['rm_metric_history']!.length).toBeGreaterThan(100);
     // Damage the live models: only a real swap can bring them back.
-    store.db.exec('DELETE FROM rm_runs; DELETE FROM rm_metric_chunks; UPDATE rm_experiments SET name = name || \'-x\'');
-    expect(bytesOf(store.db)).not.toEqual(expected);
+    live.db.exec('DELETE FROM rm_runs; DELETE FROM rm_metric_chunks; UPDATE rm_experiments SET name = name || \'-x\'');
+    expect(bytesOf(live.db)).not.toEqual(expected);
 
-    const dir = scratch();
     const phases = new Set<string>();
     const result = await replayReadModels({
       store,
-      db: store.db,
+      replaceFile,
       projections: allProjections,
       liveRunner: incremental,
-      shadowPath: join(dir, 'shadow.db'),
+      shadowPath,
       batchSize: 500,
       onProgress: (p) => phases.add(p.phase),
     });
 
     expect(result.position).toBe(await store.headPosition());
     expect(result.events).toBe(result.position);
-    expect(bytesOf(store.db)).toEqual(expected);
+    expect(bytesOf(live.db)).toEqual(expected);
     expect(readAhead).toHaveBeenCalledOnce();
     expect([...phases]).toEqual(['rebuilding', 'catching_up', 'swapping', 'done']);
-    expect(readdirSync(dir)).toEqual([]);
+    expect(readdirSync(join(shadowPath, '..'))).toEqual([]);
   });
 
   it('builds the indexes it left out of the bulk load: the same schema after the swap, and a sound file', async () => {
-    const { store, incremental } = await generateHistory(3, 600);
+    const { store, incremental, live, replaceFile, shadowPath } = await servedHistory(3, 600);
     const schemaOf = () =>
-      store.db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name LIKE 'rm\\_%' ESCAPE '\\' ORDER BY name").all();
+      live.db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name LIKE 'rm\\_%' ESCAPE '\\' ORDER BY name").all();
     const before = schemaOf();
     expect(before.some((e) => (e as { name: string }).name === 'rm_audit_log_stream')).toBe(true);
     expect(before.some((e) => (e as { name: string }).name === 'rm_run_params__versions__rm_run_params_kv')).toBe(true);
 
-    await replayReadModels({ store, db: store.db, projections: allProjections, liveRunner: incremental, shadowPath: join(scratch(), 'shadow.db') });
+    await replayReadModels({ store, replaceFile, projections: allProjections, liveRunner: incremental, shadowPath });
 
     expect(schemaOf()).toEqual(before);
-    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(live.db.pragma('integrity_check', { simple: true })).toBe('ok');
     // The index answers as a scan would.
-    const byIndex = store.db.prepare("SELECT count(*) FROM rm_audit_log INDEXED BY rm_audit_log_type WHERE type = 'RunStarted'").pluck().get();
-    const byScan = store.db.prepare("SELECT count(*) FROM rm_audit_log NOT INDEXED WHERE type = 'RunStarted'").pluck().get();
+    const byIndex = live.db.prepare("SELECT count(*) FROM rm_audit_log INDEXED BY rm_audit_log_type WHERE type = 'RunStarted'").pluck().get();
+    const byScan = live.db.prepare("SELECT count(*) FROM rm_audit_log NOT INDEXED WHERE type = 'RunStarted'").pluck().get();
     expect(byIndex).toBe(byScan);
     expect(byIndex).toBeGreaterThan(0);
   });
 
   it('loses no event appended during the rebuild and leaves the live runner caught up', async () => {
-    const { store, incremental } = await generateHistory(5, 1200);
+    const { store, incremental, live, replaceFile, shadowPath } = await servedHistory(5, 1200);
     const commands = createCommands({ store, afterAppend: (p) => incremental.waitFor(p) });
     const { experimentId } = await commands.experiments.create(admin, { name: 'live' });
     const { runId } = await commands.runs.start(admin, { experimentId, name: 'during-replay' });
     const headBefore = await store.headPosition();
     let replaying = true;
     let logged = 0;
+    let loggedBeforeCatchUp = 0;
     const progress: ReplayProgress[] = [];
     const writer = (async () => {
       for (let step = 0; replaying || step < 5; step++) {
         await commands.runs.logMetrics(admin, runId, [{ key: 'live', value: step / 10, step }]);
         logged++;
         // A query between writes must always see a whole model, never a half-built one.
-        expect(createReadModels(store.db).metrics.history(runId, 'live', { first: 1 }).totalCount).toBe(logged);
+        expect(createReadModels(live.db).metrics.history(runId, 'live', { first: 1 }).totalCount).toBe(logged);
         // Each write is its own request, as on a server: a turn of the event loop apart.
         await new Promise((resolve) => setImmediate(resolve));
       }
     })();
     const result = await replayReadModels({
       store,
-      db: store.db,
+      replaceFile,
       projections: allProjections,
       liveRunner: incremental,
-      shadowPath: join(scratch(), 'shadow.db'),
+      shadowPath,
       batchSize: 200,
-      onProgress: (p) => progress.push(p),
+      onProgress: (p) => {
+        progress.push(p);
+        if (p.phase === 'catching_up') loggedBeforeCatchUp = logged;
+      },
     });
     replaying = false;
     await writer;
     await incremental.catchUp();
 
-    // Writes landed during the rebuild, not only after it.
-    expect(progress.find((p) => p.phase === 'catching_up')!.position).toBeGreaterThan(headBefore);
+    // Writes landed during the rebuild, not only after it: the catch-up had events to bring in.
+    expect(loggedBeforeCatchUp).toBeGreaterThan(0);
+    expect(result.position).toBeGreaterThan(headBefore);
     expect(progress.some((p) => p.phase === 'rebuilding' && p.eventsPerSecond > 0 && p.etaSeconds !== null)).toBe(true);
     expect(incremental.position).toBe(await store.headPosition());
-    expect(createReadModels(store.db).metrics.history(runId, 'live', { first: 1 }).totalCount).toBe(logged);
+    expect(createReadModels(live.db).metrics.history(runId, 'live', { first: 1 }).totalCount).toBe(logged);
     // And the swapped-in models, advanced incrementally afterwards, equal a rebuild from scratch.
     const fresh = openSqliteDatabase(':memory:');
     await new ProjectionRunner({ store, db: fresh, projections: allProjections }).catchUp();
-    expect(bytesOf(store.db)).toEqual(bytesOf(fresh));
+    expect(bytesOf(live.db)).toEqual(bytesOf(fresh));
   });
 
   it('leaves the live read models untouched when the rebuild fails', async () => {
-    const { store, incremental } = await generateHistory(2, 200);
-    const before = bytesOf(store.db);
+    const { store, incremental, live, replaceFile, shadowPath } = await servedHistory(2, 200);
+    const before = bytesOf(live.db);
     const broken = allProjections.map((p) =>
       p.name === 'runs.v1'
         ? {
@@ -147,8 +177,9 @@ describe('replayReadModels', () => {
         : p,
     );
     await expect(
-      replayReadModels({ store, db: store.db, projections: broken, liveRunner: incremental, shadowPath: join(scratch(), 'shadow.db') }),
+      replayReadModels({ store, replaceFile, projections: broken, liveRunner: incremental, shadowPath }),
     ).rejects.toThrow('boom');
-    expect(bytesOf(store.db)).toEqual(before);
+    expect(bytesOf(live.db)).toEqual(before);
+    expect(readdirSync(join(shadowPath, '..'))).toEqual([]);
   });
 });

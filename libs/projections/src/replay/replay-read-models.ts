@@ -5,7 +5,6 @@ import type { ProjectionDefinition } from '../runner/projection.js';
 import { ProjectionRunner, tablesWithHistory } from '../runner/projection-runner.js';
 import { createDeferredIndexes, dropDeferrableIndexes } from './deferred-indexes.js';
 import { openReadModelsDatabase, SIDECAR_SUFFIXES } from './read-model-file.js';
-import { swapInTables } from './swap-tables.js';
 
 /** The shadow's page cache: the hot b-tree pages of a bulk build stay in memory. */
 const SHADOW_CACHE_KIB = 256 * 1024;
@@ -39,17 +38,14 @@ export interface ReplayResult {
 export interface ReplayOptions {
   store: EventStore;
   /**
-   * Where the rebuilt read models go; exactly one of:
-   * - `db`: a live database whose read-model tables are replaced by copies (one transaction);
-   * - `replaceFile`: puts the rebuilt file (closed) in place of the live read models' file and
-   *   returns the connection to it, for the live runner. Milliseconds at any size: nothing is copied.
+   * Puts the rebuilt file (closed) in place of the live read models' file and returns the
+   * connection to it, for the live runner. Milliseconds at any size: nothing is copied.
    */
-  db?: SqliteDatabase;
-  replaceFile?: (shadowPath: string) => SqliteDatabase | void;
+  replaceFile: (shadowPath: string) => SqliteDatabase | void;
   projections: readonly ProjectionDefinition[];
   /** A path for the scratch database the read models are rebuilt in; removed afterwards. */
   shadowPath: string;
-  /** The live runner, when a server is projecting into `db`: paused for the swap, then reloaded. */
+  /** The live runner, when a server is projecting into the live file: paused for the swap, then reloaded onto the new one. */
   liveRunner?: ProjectionRunner;
   batchSize?: number;
   onProgress?: (p: ReplayProgress) => void;
@@ -62,12 +58,11 @@ export interface ReplayOptions {
 
 /**
  * Rebuilds every read model from the log into a fresh database file, catches up with the
- * events appended meanwhile, and swaps the result into the live database in one transaction.
+ * events appended meanwhile, and puts the result in place of the live read models' file.
  */
 export async function replayReadModels(opts: ReplayOptions): Promise<ReplayResult> {
   const clock = opts.clock ?? (() => performance.now());
   const tablesOf = (p: ProjectionDefinition) => (opts.timeTravel ?? true ? tablesWithHistory(p) : p.tables);
-  if ((opts.db === undefined) === (opts.replaceFile === undefined)) throw new Error('replayReadModels needs either db or replaceFile');
   const started = clock();
   const batchSize = opts.batchSize ?? 4096;
   removeDatabaseFiles(opts.shadowPath);
@@ -137,19 +132,13 @@ export async function replayReadModels(opts: ReplayOptions): Promise<ReplayResul
       phase = 'swapping';
       opts.onProgress?.(progress(runner.position));
       // Time travel's versions tables are read models too: rebuilt and swapped with the rest.
-      if (opts.replaceFile) {
-        if (!opts.liveRunner) rows = countRows(shadow, tables);
-        shadow.close();
-        const replaced = opts.replaceFile(opts.shadowPath);
-        if (opts.liveRunner) {
-          if (!replaced) throw new Error('replaceFile must return the new connection for the live runner');
-          opts.liveRunner.reload(replaced);
-          countIn = replaced;
-        }
-      } else {
-        shadow.close();
-        ({ rows } = swapInTables(opts.db!, opts.shadowPath, tables));
-        opts.liveRunner?.reload();
+      if (!opts.liveRunner) rows = countRows(shadow, tables);
+      shadow.close();
+      const replaced = opts.replaceFile(opts.shadowPath);
+      if (opts.liveRunner) {
+        if (!replaced) throw new Error('replaceFile must return the new connection for the live runner');
+        opts.liveRunner.reload(replaced);
+        countIn = replaced;
       }
     } finally {
       resume?.();

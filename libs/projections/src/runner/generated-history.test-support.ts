@@ -1,6 +1,8 @@
 import { createCommands, type CommandContext } from '@chronicle/commands';
-import { createSqliteEventStore, type SqliteDatabase } from '@chronicle/event-store';
+import { join } from 'node:path';
+import { createSqliteEventStore, type EventStore, type SqliteDatabase } from '@chronicle/event-store';
 import { allProjections } from '../read-models.js';
+import { openReadModelsDatabase, READ_MODELS_FILE } from '../replay/read-model-file.js';
 import { ProjectionRunner, tablesWithHistory } from './projection-runner.js';
 
 // Test support shared by the runner's and the replay's tests (excluded from the build).
@@ -25,11 +27,20 @@ export function dump(db: SqliteDatabase): Record<string, unknown[]> {
   return out;
 }
 
-/** `path`: a file for the log and the read models; in memory by default. */
-export async function generateHistory(seed: number, steps = 400, path = ':memory:') {
-  const store = createSqliteEventStore({ path });
+/**
+ * A history made through the commands, projected incrementally as it is written. With `dir`,
+ * laid out as a server's data directory: the log and the read models in their own files
+ * (`db` is then the read models' connection); else both in one in-memory database.
+ */
+export async function generateHistory(
+  seed: number,
+  steps = 400,
+  dir?: string,
+): Promise<{ store: EventStore & { db: SqliteDatabase }; incremental: ProjectionRunner; db: SqliteDatabase }> {
+  const store = createSqliteEventStore({ path: dir ? join(dir, 'chronicle.db') : ':memory:' });
+  const db = dir ? openReadModelsDatabase(join(dir, READ_MODELS_FILE)) : store.db;
   let clock = 1_700_000_000_000;
-  const incremental = new ProjectionRunner({ store, db: store.db, projections: allProjections, batchSize: 7 });
+  const incremental = new ProjectionRunner({ store, db, projections: allProjections, batchSize: 7 });
   incremental.start();
   const commands = createCommands({ store, clock: () => (clock += 13), afterAppend: (p) => incremental.waitFor(p) });
   const rand = rng(seed);
@@ -76,5 +87,5 @@ export async function generateHistory(seed: number, steps = 400, path = ':memory
     }
   }
   await incremental.catchUp();
-  return { store, incremental };
+  return { store, incremental, db };
 }

@@ -165,12 +165,11 @@ export class ProjectionRunner {
   }
 
   /**
-   * Re-reads the checkpoints and re-opens every projection after its tables were replaced
-   * underneath the runner (a replay's swap), on `db` when the swap replaced the whole file and
-   * with it the connection. Only while paused: a batch in flight would apply events to
-   * handlers about to be discarded.
+   * Moves the runner onto `db`, the connection to a read-models file a replay's swap put in
+   * place of the one it had: re-reads the checkpoints and re-opens every projection. Only while
+   * paused: a batch in flight would apply events to handlers about to be discarded.
    */
-  reload(db: SqliteDatabase = this.db): void {
+  reload(db: SqliteDatabase): void {
     if (!this.paused || this.running) throw new Error('reload() needs a paused runner');
     if (db !== this.db) {
       this.db = db;
