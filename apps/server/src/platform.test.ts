@@ -89,4 +89,24 @@ describe('the platform’s read-model file', () => {
     expect(names).toContain('first');
     expect(names).not.toContain('second');
   });
+
+  it('answers a page’s lazy count asked after a replay’s swap, now and in the past', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'chronicle-platform-'));
+    platform = await openPlatform({ dataDir, logger });
+    const { experimentId } = await platform.commands.experiments.create(ctx, { name: 'e' });
+    const first = await platform.commands.runs.start(ctx, { experimentId, name: 'a' });
+    await platform.commands.runs.start(ctx, { experimentId, name: 'b' });
+    const now = platform.read.runs.search({ experimentIds: [experimentId] });
+    const past = (await platform.timeTravel.at({ position: first.position })).runs.search({ experimentIds: [experimentId] });
+    await replayReadModels({
+      store: platform.store,
+      replaceFile: (rebuilt) => platform!.replaceReadModels(rebuilt),
+      liveRunner: platform.runner,
+      projections: allProjections,
+      shadowPath: join(dataDir, 'replay.db'),
+    });
+    // Both pages came from connections the swap closed.
+    expect(now.totalCount()).toBe(2);
+    expect(past.totalCount()).toBe(1);
+  });
 });

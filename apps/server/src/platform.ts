@@ -59,12 +59,45 @@ export interface Platform {
 
 export const DATABASE_FILE = 'chronicle.db';
 
+type Fn = (...args: unknown[]) => unknown;
+const groupOf = (models: ReadModels, name: PropertyKey) => (models as unknown as Record<PropertyKey, unknown>)[name];
+
 /**
  * Read models that stay valid for whoever holds them: each access reaches the connection of
- * the moment, which a replay replaces along with the whole file (closing the old one).
+ * the moment, which a replay replaces along with the whole file (closing the old one). So do
+ * the functions a result carries (a page's lazy totalCount): called after a swap, they ask the
+ * same query of the new models, whose answer is the old one's or newer.
  */
 function readModelsVia(now: () => ReadModels): ReadModels {
-  return new Proxy({} as ReadModels, { get: (_target, group) => now()[group as keyof ReadModels] });
+  return new Proxy({} as ReadModels, {
+    get: (_target, groupName) => {
+      const models = now();
+      const group = groupOf(models, groupName);
+      // Not a query group: what awaiting the models looks up (`then`), for one.
+      if (typeof group !== 'object' || group === null) return group;
+      return new Proxy(group, {
+        get: (target, name) => {
+          const query = Reflect.get(target, name) as unknown;
+          if (typeof query !== 'function') return query;
+          return (...args: unknown[]) =>
+            withSwapSafeFunctions(
+              (query as Fn).apply(target, args),
+              () => now() === models,
+              () => ((groupOf(now(), groupName) as Record<PropertyKey, Fn>)[name]!)(...args),
+            );
+        },
+      });
+    },
+  });
+}
+
+function withSwapSafeFunctions(result: unknown, unswapped: () => boolean, again: () => unknown): unknown {
+  if (result === null || typeof result !== 'object' || Array.isArray(result)) return result;
+  const fns = Object.entries(result).filter(([, v]) => typeof v === 'function') as [string, Fn][];
+  if (fns.length === 0) return result;
+  const copy: Record<string, unknown> = { ...result };
+  for (const [k, fn] of fns) copy[k] = (...a: unknown[]) => (unswapped() ? fn(...a) : (again() as Record<string, Fn>)[k]!(...a));
+  return copy;
 }
 
 /**
