@@ -77,6 +77,7 @@ export function runQueries(db: SqliteDatabase) {
     'SELECT key, value, is_nan, step, timestamp, count FROM rm_run_metrics WHERE run_id = ? ORDER BY key',
   );
   const children = db.prepare<[string], Row>('SELECT * FROM rm_runs WHERE parent_run_id = ? ORDER BY start_time');
+  const byIds = db.prepare<[string], Row>('SELECT * FROM rm_runs WHERE run_id IN (SELECT value FROM json_each(?))');
   type Entry = { run_id: string; key: string; value: string };
   const manyParams = db.prepare<[string], Entry>(
     'SELECT run_id, key, value FROM rm_run_params WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY run_id, key',
@@ -166,10 +167,13 @@ export function runQueries(db: SqliteDatabase) {
       const { offset, limit } = decodePage(scope, search, search.maxPage);
       const w = where(search);
       const order = orderByToSql(parseOrderBy([...(search.orderBy ?? [])]));
-      const sql = `SELECT r.* FROM rm_runs r ${w.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`;
-      const rows = prepared(sql).all(...w.params, ...order.params, limit + 1, offset) as Row[];
+      // The page's ids first, then its rows: as of a past position some columns are subqueries
+      // (a run's last touch), and a sort of whole rows would compute them for every run.
+      const sql = `SELECT r.run_id FROM rm_runs r ${w.sql} ORDER BY ${order.sql} LIMIT ? OFFSET ?`;
+      const ids = prepared(sql).pluck().all(...w.params, ...order.params, limit + 1, offset) as string[];
+      const rowOf = new Map(byIds.all(JSON.stringify(ids)).map((r) => [r.run_id, r]));
       return {
-        ...toPage(scope, rows.map(toView), offset, limit),
+        ...toPage(scope, ids.map((id) => toView(rowOf.get(id)!)), offset, limit),
         totalCount: () => (prepared(`SELECT count(*) AS n FROM rm_runs r ${w.sql}`).get(...w.params) as { n: number }).n,
       };
     },
