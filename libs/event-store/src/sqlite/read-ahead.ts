@@ -161,7 +161,8 @@ export function readAheadOnWorker(opts: {
         const series = [];
         for (let s = 0; s < count; s++, i += 2) {
           const n = f[i + 1] as number;
-          series.push({ key: f[i] as string, steps: numbersOf(numbers, o, n), values: numbersOf(numbers, o + n, n), timestamps: numbersOf(numbers, o + 2 * n, n) });
+          // Keys in canonical (sorted) order, as parsing the stored text gives them.
+          series.push({ key: f[i] as string, steps: numbersOf(numbers, o, n), timestamps: numbersOf(numbers, o + 2 * n, n), values: numbersOf(numbers, o + n, n) });
           o += 3 * n;
         }
         data = { runId, series };
