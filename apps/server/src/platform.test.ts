@@ -30,6 +30,22 @@ async function oldLayoutDataDir(): Promise<string> {
   return dir;
 }
 
+async function openFreshPlatform(): Promise<Platform> {
+  dataDir = mkdtempSync(join(tmpdir(), 'chronicle-platform-'));
+  return openPlatform({ dataDir, logger });
+}
+
+/** A replay as the server's admin endpoint runs it: the live runner paused for the swap. */
+async function replayWhileServing(p: Platform): Promise<void> {
+  await replayReadModels({
+    store: p.store,
+    replaceFile: (rebuilt) => p.replaceReadModels(rebuilt),
+    liveRunner: p.runner,
+    projections: allProjections,
+    shadowPath: join(dataDir, 'replay.db'),
+  });
+}
+
 describe('the platform’s read-model file', () => {
   it('is rebuilt from the log for a data directory whose read models still live in the log’s file', async () => {
     dataDir = await oldLayoutDataDir();
@@ -54,8 +70,7 @@ describe('the platform’s read-model file', () => {
   });
 
   it('keeps serving from the old file when a replacement cannot be put in place', async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'chronicle-platform-'));
-    platform = await openPlatform({ dataDir, logger });
+    platform = await openFreshPlatform();
     const { experimentId } = await platform.commands.experiments.create(ctx, { name: 'before' });
     const resume = await platform.runner.pause();
     expect(() => platform!.replaceReadModels(join(dataDir, 'no-such-replay.db'))).toThrow(/ENOENT/);
@@ -71,19 +86,12 @@ describe('the platform’s read-model file', () => {
   });
 
   it('answers a past read taken before a replay’s swap from the swapped-in file', async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'chronicle-platform-'));
-    platform = await openPlatform({ dataDir, logger });
+    platform = await openFreshPlatform();
     const first = await platform.commands.experiments.create(ctx, { name: 'first' });
     await platform.commands.experiments.create(ctx, { name: 'second' });
     const past = await platform.timeTravel.at({ position: first.position });
     expect(past.experiments.list().map((e) => e.name)).toContain('first');
-    await replayReadModels({
-      store: platform.store,
-      replaceFile: (rebuilt) => platform!.replaceReadModels(rebuilt),
-      liveRunner: platform.runner,
-      projections: allProjections,
-      shadowPath: join(dataDir, 'replay.db'),
-    });
+    await replayWhileServing(platform);
     // The connection `past` was taken on is closed now; it still answers, as of the same position.
     const names = past.experiments.list().map((e) => e.name);
     expect(names).toContain('first');
@@ -91,20 +99,13 @@ describe('the platform’s read-model file', () => {
   });
 
   it('answers a page’s lazy count asked after a replay’s swap, now and in the past', async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'chronicle-platform-'));
-    platform = await openPlatform({ dataDir, logger });
+    platform = await openFreshPlatform();
     const { experimentId } = await platform.commands.experiments.create(ctx, { name: 'e' });
     const first = await platform.commands.runs.start(ctx, { experimentId, name: 'a' });
     await platform.commands.runs.start(ctx, { experimentId, name: 'b' });
     const now = platform.read.runs.search({ experimentIds: [experimentId] });
     const past = (await platform.timeTravel.at({ position: first.position })).runs.search({ experimentIds: [experimentId] });
-    await replayReadModels({
-      store: platform.store,
-      replaceFile: (rebuilt) => platform!.replaceReadModels(rebuilt),
-      liveRunner: platform.runner,
-      projections: allProjections,
-      shadowPath: join(dataDir, 'replay.db'),
-    });
+    await replayWhileServing(platform);
     // Both pages came from connections the swap closed.
     expect(now.totalCount()).toBe(2);
     expect(past.totalCount()).toBe(1);
