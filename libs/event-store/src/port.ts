@@ -107,8 +107,9 @@ export interface EventStore {
 /** The log read by another thread ahead of its consumer, one batch of `batchSize` events at a time. */
 export interface LogReadAhead {
   /**
-   * The events readAll({ after, limit }) would give, or null when that is not the next batch
-   * read ahead (or the reader has passed `until`): the caller then reads from the store itself.
+   * The events readAll({ after, limit }) would give, but none past `until` (so the last batch
+   * may be short), or null when that is not the next batch read ahead or the reader has passed
+   * `until`: the caller then reads from the store itself.
    */
   read(after: number, limit: number): Promise<RecordedEvent[] | null>;
   /** Stops the reader; batches not yet taken are dropped. */

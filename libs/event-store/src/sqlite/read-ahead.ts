@@ -3,14 +3,15 @@ import { Worker } from 'node:worker_threads';
 import type { RecordedEvent } from '@chronicle/domain';
 import type { LogReadAhead } from '../port.js';
 import type { UpcasterRegistry } from '../upcasting/upcaster-registry.js';
+import { EVENT_COLUMNS, EVENT_DATA, EVENT_SCHEMA_VERSION, EVENT_TYPE, EVENT_WIDTH, eventFromRow } from './event-row.js';
 
 /** Batches a reader may run ahead of its consumer: enough to hide a slow batch, a few MB at most. */
 const BATCHES_IN_FLIGHT = 4;
 
 /**
- * One batch as it crosses threads. `fields` holds, per event, the 11 columns but `data`, then
- * either its data's JSON text or, for a packed metric batch, `PACKED` followed by the run id,
- * the number of series and each series' key and length; the series' steps, values and
+ * One batch as it crosses threads. `fields` holds each event's row (EVENT_COLUMNS), its data
+ * column either the JSON text or, for a packed metric batch, `PACKED`, which the run id, the
+ * number of series and each series' key and length follow; the series' steps, values and
  * timestamps are consecutive runs of `numbers`.
  */
 interface Packet {
@@ -28,7 +29,7 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const db = new Database(workerData.path, { readonly: true });
-const read = db.prepare('SELECT position, id, stream, revision, type, schema_version, recorded_at, actor, correlation_id, causation_id, data, hash FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?').raw(true);
+const read = db.prepare('SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?').raw(true);
 const numeric = (a, n) => { if (!Array.isArray(a) || a.length !== n) return false; for (let i = 0; i < n; i++) if (typeof a[i] !== 'number') return false; return true; };
 function packable(d) {
   if (d === null || typeof d !== 'object' || typeof d.runId !== 'string' || !Array.isArray(d.series) || Object.keys(d).length !== 2) return false;
@@ -51,8 +52,8 @@ function pump() {
     let count = 0;
     for (const r of rows) {
       let d = null;
-      if (r[4] === 'RunMetricsLogged' && r[5] === workerData.metricsVersion) {
-        d = JSON.parse(r[10]);
+      if (r[${EVENT_TYPE}] === 'RunMetricsLogged' && r[${EVENT_SCHEMA_VERSION}] === workerData.metricsVersion) {
+        d = JSON.parse(r[${EVENT_DATA}]);
         if (packable(d)) for (const s of d.series) count += 3 * s.steps.length;
         else d = null;
       }
@@ -63,12 +64,10 @@ function pump() {
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
       const d = packed[i];
-      fields.push(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[11]);
-      if (!d) {
-        fields.push(r[10]);
-        continue;
-      }
-      fields.push(${PACKED}, d.runId, d.series.length);
+      if (d) r[${EVENT_DATA}] = ${PACKED};
+      for (const v of r) fields.push(v);
+      if (!d) continue;
+      fields.push(d.runId, d.series.length);
       for (const s of d.series) {
         fields.push(s.key, s.steps.length);
         numbers.set(s.steps, o);
@@ -151,13 +150,13 @@ export function readAheadOnWorker(opts: {
     let o = 0;
     for (let i = 0; i < f.length; ) {
       const at = i;
-      i += 11;
+      i += EVENT_WIDTH;
       let data: unknown;
-      if (f[i] !== PACKED) data = JSON.parse(f[i++] as string);
+      if (f[at + EVENT_DATA] !== PACKED) data = JSON.parse(f[at + EVENT_DATA] as string);
       else {
-        const runId = f[i + 1] as string;
-        const count = f[i + 2] as number;
-        i += 3;
+        const runId = f[i] as string;
+        const count = f[i + 1] as number;
+        i += 2;
         const series = [];
         for (let s = 0; s < count; s++, i += 2) {
           const n = f[i + 1] as number;
@@ -167,22 +166,7 @@ export function readAheadOnWorker(opts: {
         }
         data = { runId, series };
       }
-      // The fields in the order the store's own readAll gives them.
-      const event: RecordedEvent = {
-        id: f[at + 1] as string,
-        type: f[at + 4] as string,
-        schemaVersion: f[at + 5] as number,
-        stream: f[at + 2] as string,
-        revision: f[at + 3] as number,
-        position: f[at] as number,
-        recordedAt: f[at + 6] as number,
-        actor: f[at + 7] as string,
-        correlationId: f[at + 8] as string,
-        causationId: f[at + 9] as string | null,
-        data,
-        hash: f[at + 10] as string,
-      };
-      out.push(opts.upcasters.upcast(event));
+      out.push(opts.upcasters.upcast(eventFromRow(f, at, data)));
     }
     return out;
   }

@@ -5,6 +5,7 @@ import { chainHash, GENESIS_HASH } from '../hash-chain.js';
 import type { AppendMetadata, AppendResult, ChainLink, EventStore, ExpectedRevision, RawEvent, ReadStreamResult, StreamHead, StreamWrite } from '../port.js';
 import { domainUpcasterRegistry, type UpcasterRegistry } from '../upcasting/upcaster-registry.js';
 import { openSqliteDatabase, type SqliteDatabase } from './open-database.js';
+import { EVENT_COLUMNS, EVENT_DATA, eventFromRow } from './event-row.js';
 import { readAheadOnWorker } from './read-ahead.js';
 
 export interface SqliteEventStoreOptions {
@@ -90,27 +91,6 @@ const toRecorded = (r: EventRow): RecordedEvent => ({
   hash: r.hash,
 });
 
-/** An events row as an array, columns in EVENT_COLUMNS order. */
-type EventRowArray = [number, string, string, number, string, number, number, string, string, string | null, string, string];
-
-const EVENT_COLUMNS = 'position, id, stream, revision, type, schema_version, recorded_at, actor, correlation_id, causation_id, data, hash';
-
-/** As toRecorded, from an array row: a replay reads every row of the log, and arrays are cheaper to make than objects. */
-const arrayToRecorded = (r: EventRowArray): RecordedEvent => ({
-  id: r[1],
-  type: r[4],
-  schemaVersion: r[5],
-  stream: r[2],
-  revision: r[3],
-  position: r[0],
-  recordedAt: r[6],
-  actor: r[7],
-  correlationId: r[8],
-  causationId: r[9],
-  data: JSON.parse(r[10]),
-  hash: r[11],
-});
-
 function expectedToNumber(e: ExpectedRevision): number | null {
   if (e === 'any') return null;
   if (e === 'no_stream') return -1;
@@ -143,7 +123,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     readStream: db.prepare<[string, number, number], EventRow>(
       'SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
     ),
-    readAll: db.prepare<[number, number], EventRowArray>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
+    readAll: db.prepare<[number, number], unknown[]>(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`).raw(true),
     // Columns named as RawEvent's fields: integrity checks read every byte of the log, so no per-row remapping.
     readAllRaw: db.prepare<[number, number], RawEvent>(
       'SELECT position, id, stream, revision, type, schema_version AS schemaVersion, recorded_at AS recordedAt, actor, correlation_id AS correlationId, causation_id AS causationId, data AS dataText, hash FROM events WHERE position > ? ORDER BY position LIMIT ?',
@@ -301,7 +281,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         // Only a contiguous run up to the head is safe to serve from memory.
         if (out.length === limit || out[out.length - 1]!.position === (q.head.get()?.p ?? 0)) return out;
       }
-      return q.readAll.all(after, limit).map((r) => upcasters.upcast(arrayToRecorded(r)));
+      return q.readAll.all(after, limit).map((r) => upcasters.upcast(eventFromRow(r, 0, JSON.parse(r[EVENT_DATA] as string))));
     },
     async readAllRaw({ after, limit }) {
       return q.readAllRaw.all(after, limit);
