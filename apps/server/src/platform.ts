@@ -24,11 +24,13 @@ import {
   allProjections,
   createReadModels,
   dropEmbeddedReadModels,
+  mapResultFunctions,
   openReadModelsDatabase,
   openTimeTravel,
   ProjectionRunner,
   READ_MODELS_FILE,
   replaceDatabaseFile,
+  type QueryFn,
   type ReadModels,
 } from '@chronicle/projections';
 import { Unavailable } from '@chronicle/domain';
@@ -59,7 +61,6 @@ export interface Platform {
 
 export const DATABASE_FILE = 'chronicle.db';
 
-type Fn = (...args: unknown[]) => unknown;
 const groupOf = (models: ReadModels, name: PropertyKey) => (models as unknown as Record<PropertyKey, unknown>)[name];
 
 /**
@@ -69,35 +70,34 @@ const groupOf = (models: ReadModels, name: PropertyKey) => (models as unknown as
  * same query of the new models, whose answer is the old one's or newer.
  */
 function readModelsVia(now: () => ReadModels): ReadModels {
+  // Each models' wrapped groups, made once: every resolver goes through here.
+  const wrapped = new WeakMap<ReadModels, Map<PropertyKey, object>>();
+  const wrapGroup = (models: ReadModels, groupName: PropertyKey, group: object) =>
+    new Proxy(group, {
+      get: (target, name) => {
+        const query = Reflect.get(target, name) as unknown;
+        if (typeof query !== 'function') return query;
+        return (...args: unknown[]) =>
+          mapResultFunctions((query as QueryFn).apply(target, args), (fn, key) => (...a) => {
+            if (now() === models) return fn(...a);
+            const again = (groupOf(now(), groupName) as Record<PropertyKey, QueryFn>)[name]!(...args);
+            return (again as Record<string, QueryFn>)[key]!(...a);
+          });
+      },
+    });
   return new Proxy({} as ReadModels, {
     get: (_target, groupName) => {
       const models = now();
       const group = groupOf(models, groupName);
       // Not a query group: what awaiting the models looks up (`then`), for one.
       if (typeof group !== 'object' || group === null) return group;
-      return new Proxy(group, {
-        get: (target, name) => {
-          const query = Reflect.get(target, name) as unknown;
-          if (typeof query !== 'function') return query;
-          return (...args: unknown[]) =>
-            withSwapSafeFunctions(
-              (query as Fn).apply(target, args),
-              () => now() === models,
-              () => ((groupOf(now(), groupName) as Record<PropertyKey, Fn>)[name]!)(...args),
-            );
-        },
-      });
+      let groups = wrapped.get(models);
+      if (!groups) wrapped.set(models, (groups = new Map()));
+      let g = groups.get(groupName);
+      if (!g) groups.set(groupName, (g = wrapGroup(models, groupName, group)));
+      return g;
     },
   });
-}
-
-function withSwapSafeFunctions(result: unknown, unswapped: () => boolean, again: () => unknown): unknown {
-  if (result === null || typeof result !== 'object' || Array.isArray(result)) return result;
-  const fns = Object.entries(result).filter(([, v]) => typeof v === 'function') as [string, Fn][];
-  if (fns.length === 0) return result;
-  const copy: Record<string, unknown> = { ...result };
-  for (const [k, fn] of fns) copy[k] = (...a: unknown[]) => (unswapped() ? fn(...a) : (again() as Record<string, Fn>)[k]!(...a));
-  return copy;
 }
 
 /**

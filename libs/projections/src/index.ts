@@ -1,6 +1,7 @@
 export type { ProjectionDefinition, ProjectionHandler } from './runner/projection.js';
 export { ProjectionRunner, type ProjectionRunnerOptions } from './runner/projection-runner.js';
 export { allProjections, createReadModels, type ReadModels } from './read-models.js';
+export { mapResultFunctions, type QueryFn } from './query-results.js';
 export { experimentsProjection } from './experiments/projection.js';
 export type { ExperimentView, Lifecycle } from './experiments/queries.js';
 export { runsProjection } from './runs/projection.js';

@@ -1,6 +1,7 @@
 import { ValidationFailed } from '@chronicle/domain';
 import { openSqliteDatabase, type SqliteDatabase } from '@chronicle/event-store';
 import { allProjections, createReadModels, type ReadModels } from '../read-models.js';
+import { mapResultFunctions } from '../query-results.js';
 import type { ProjectionDefinition } from '../runner/projection.js';
 import { createAsOfViews } from './as-of-views.js';
 import { registerMetricViewSupport } from './metric-views.js';
@@ -82,7 +83,10 @@ function bindReadModels(models: ReadModels, enter: () => void): ReadModels {
   const wrap = <F extends (...args: never[]) => unknown>(fn: F, self: unknown) =>
     ((...args: Parameters<F>) => {
       enter();
-      return withBoundFunctions(fn.apply(self, args), enter);
+      return mapResultFunctions(fn.apply(self, args), (f) => (...a) => {
+        enter();
+        return f(...a);
+      });
     }) as F;
   const out: Record<string, Record<string, unknown>> = {};
   for (const [name, group] of Object.entries(models as unknown as Record<string, Record<string, unknown>>)) {
@@ -93,16 +97,4 @@ function bindReadModels(models: ReadModels, enter: () => void): ReadModels {
   return out as unknown as ReadModels;
 }
 
-function withBoundFunctions(result: unknown, enter: () => void): unknown {
-  if (result === null || typeof result !== 'object' || Array.isArray(result)) return result;
-  const fns = Object.entries(result).filter(([, v]) => typeof v === 'function');
-  if (fns.length === 0) return result;
-  const copy: Record<string, unknown> = { ...result };
-  for (const [k, fn] of fns)
-    copy[k] = (...args: unknown[]) => {
-      enter();
-      return (fn as (...a: unknown[]) => unknown)(...args);
-    };
-  return copy;
-}
 
