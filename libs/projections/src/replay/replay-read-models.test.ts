@@ -157,6 +157,39 @@ describe('replayReadModels', () => {
     expect(bytesOf(live.db)).toEqual(bytesOf(fresh));
   });
 
+  it('stops the log reader thread and keeps serving when aborted mid-rebuild (a server shutting down)', async () => {
+    const { store, incremental, live, replaceFile, shadowPath } = await servedHistory(4, 800);
+    const before = bytesOf(live.db);
+    const open = store.readAhead!.bind(store);
+    let readerClosed = false;
+    vi.spyOn(store, 'readAhead').mockImplementation((o) => {
+      const reader = open(o);
+      return { read: (after, limit) => reader.read(after, limit), close: async () => ((readerClosed = true), reader.close()) };
+    });
+    const abort = new AbortController();
+    await expect(
+      replayReadModels({
+        store,
+        replaceFile,
+        projections: allProjections,
+        liveRunner: incremental,
+        shadowPath,
+        batchSize: 100,
+        signal: abort.signal,
+        onProgress: (p) => {
+          if (p.phase === 'rebuilding') abort.abort(new Error('the server is shutting down'));
+        },
+      }),
+    ).rejects.toThrow('the server is shutting down');
+    expect(readerClosed).toBe(true);
+    expect(readdirSync(join(shadowPath, '..'))).toEqual([]);
+    expect(bytesOf(live.db)).toEqual(before);
+    // The live runner was never paused: a write after the abort still shows up.
+    const commands = createCommands({ store, afterAppend: (p) => incremental.waitFor(p) });
+    await commands.experiments.create(admin, { name: 'after-abort' });
+    expect(createReadModels(live.db).experiments.list().map((e) => e.name)).toContain('after-abort');
+  });
+
   it('leaves the live read models untouched when the rebuild fails', async () => {
     const { store, incremental, live, replaceFile, shadowPath } = await servedHistory(2, 200);
     const before = bytesOf(live.db);
